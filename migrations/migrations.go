@@ -1,0 +1,18 @@
+// Package migrations embeds Gatehouse's numbered SQL migrations, one folder
+// per database dialect. Migrations are additive only (new tables, new
+// nullable or defaulted columns), so a binary one version behind keeps
+// working against a newer schema during a rolling upgrade.
+package migrations
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed postgres/*.sql sqlite/*.sql
+var files embed.FS
+
+// FS returns the migrations of one dialect ("postgres" or "sqlite").
+func FS(dialect string) (fs.FS, error) {
+	return fs.Sub(files, dialect)
+}

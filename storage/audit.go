@@ -1,0 +1,66 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// AuditEvent is one security-relevant event. Details never hold secrets.
+type AuditEvent struct {
+	ID        int64     `db:"id"`
+	Type      string    `db:"type"`
+	ActorID   string    `db:"actor_id"`
+	SubjectID string    `db:"subject_id"`
+	OrgID     string    `db:"org_id"`
+	ClientID  string    `db:"client_id"`
+	IP        string    `db:"ip"`
+	UserAgent string    `db:"user_agent"`
+	Details   string    `db:"details"` // a JSON object
+	CreatedAt time.Time `db:"created_at"`
+}
+
+// AuditFilter narrows a listing; empty fields match everything.
+type AuditFilter struct {
+	OrgID     string
+	SubjectID string
+	Type      string
+	Limit     int // default and maximum 500
+}
+
+// Audit stores the audit trail. It is append-only.
+type Audit struct{ q queryer }
+
+// Audit returns the audit repository.
+func (s *Store) Audit() Audit { return Audit{s.q} }
+
+// Record appends e, filling ID and time. details may be nil or any value
+// that marshals to a JSON object.
+func (r Audit) Record(ctx context.Context, e *AuditEvent, details any) error {
+	e.Details = "{}"
+	if details != nil {
+		b, err := json.Marshal(details)
+		if err != nil {
+			return wrap(err, "encode audit details")
+		}
+		e.Details = string(b)
+	}
+	e.CreatedAt = now()
+	err := r.q.GetContext(ctx, &e.ID, `INSERT INTO audit_events (type, actor_id, subject_id, org_id, client_id, ip, user_agent, details, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		e.Type, e.ActorID, e.SubjectID, e.OrgID, e.ClientID, e.IP, e.UserAgent, e.Details, e.CreatedAt)
+	return wrap(err, "record audit event")
+}
+
+// List returns events matching f, newest first.
+func (r Audit) List(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 500
+	}
+	var es []AuditEvent
+	err := r.q.SelectContext(ctx, &es, `SELECT id, type, actor_id, subject_id, org_id, client_id, ip, user_agent, details, created_at
+		FROM audit_events
+		WHERE ($1 = '' OR org_id = $1) AND ($2 = '' OR subject_id = $2) AND ($3 = '' OR type = $3)
+		ORDER BY id DESC LIMIT $4`, f.OrgID, f.SubjectID, f.Type, f.Limit)
+	return es, wrap(err, "list audit events")
+}

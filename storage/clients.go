@@ -1,0 +1,145 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql/driver"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Client is a relying-party application registered with Gatehouse.
+type Client struct {
+	ID                     string     `db:"id"`
+	Name                   string     `db:"name"`
+	SecretHash             []byte     `db:"secret_hash"` // SHA-256 of the secret; nil for public clients
+	RedirectURIs           StringList `db:"redirect_uris"`
+	PostLogoutRedirectURIs StringList `db:"post_logout_redirect_uris"`
+	Public                 bool       `db:"public"`
+	RequireMFA             bool       `db:"require_mfa"`
+	AdminAPI               bool       `db:"admin_api"`
+	JWTAccessTokens        bool       `db:"jwt_access_tokens"`
+	OrgID                  *string    `db:"org_id"`
+	CreatedAt              time.Time  `db:"created_at"`
+	UpdatedAt              time.Time  `db:"updated_at"`
+}
+
+// StringList is a list of strings stored as a JSON array.
+type StringList []string
+
+// Value implements driver.Valuer.
+func (l StringList) Value() (driver.Value, error) {
+	if l == nil {
+		l = StringList{}
+	}
+	b, err := json.Marshal([]string(l))
+	return string(b), err
+}
+
+// Scan implements sql.Scanner.
+func (l *StringList) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	case nil:
+		*l = nil
+		return nil
+	default:
+		return fmt.Errorf("string list: unexpected %T", src)
+	}
+	return json.Unmarshal(b, (*[]string)(l))
+}
+
+// NewSecret returns a random 256-bit secret for a machine to carry (client
+// secrets, tokens, links) and its SHA-256 digest, the only form stored.
+func NewSecret() (secret string, digest []byte) {
+	var b [32]byte
+	rand.Read(b[:])
+	secret = base64.RawURLEncoding.EncodeToString(b[:])
+	return secret, HashSecret(secret)
+}
+
+// HashSecret is the stored form of a high-entropy secret. A fast digest is
+// enough because the secret has 256 random bits; a slow password hash
+// would only cap the token endpoint.
+func HashSecret(secret string) []byte {
+	d := sha256.Sum256([]byte(secret))
+	return d[:]
+}
+
+// SecretMatches compares a presented secret with a stored digest in
+// constant time.
+func SecretMatches(digest []byte, presented string) bool {
+	if len(digest) != sha256.Size {
+		return false
+	}
+	d := sha256.Sum256([]byte(presented))
+	return subtle.ConstantTimeCompare(digest, d[:]) == 1
+}
+
+// ErrClientHasNoSecret refuses rotating the secret of a public client.
+var ErrClientHasNoSecret = errors.New("public clients have no secret")
+
+// Clients stores relying-party clients.
+type Clients struct{ q queryer }
+
+// Clients returns the client repository.
+func (s *Store) Clients() Clients { return Clients{s.q} }
+
+const clientColumns = `id, name, secret_hash, redirect_uris, post_logout_redirect_uris, public, require_mfa, admin_api,
+	jwt_access_tokens, org_id, created_at, updated_at`
+
+// Create inserts c, filling ID (unless set) and timestamps.
+func (r Clients) Create(ctx context.Context, c *Client) error {
+	if c.ID == "" {
+		c.ID = newID()
+	}
+	c.CreatedAt = now()
+	c.UpdatedAt = c.CreatedAt
+	_, err := r.q.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		c.ID, c.Name, c.SecretHash, c.RedirectURIs, c.PostLogoutRedirectURIs, c.Public, c.RequireMFA, c.AdminAPI,
+		c.JWTAccessTokens, c.OrgID, c.CreatedAt, c.UpdatedAt)
+	return wrap(err, "create client")
+}
+
+// Get returns the client with this id.
+func (r Clients) Get(ctx context.Context, id string) (*Client, error) {
+	var c Client
+	err := r.q.GetContext(ctx, &c, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id)
+	return &c, wrap(err, "get client")
+}
+
+// List returns every client, ordered by name.
+func (r Clients) List(ctx context.Context) ([]Client, error) {
+	var cs []Client
+	err := r.q.SelectContext(ctx, &cs, `SELECT `+clientColumns+` FROM clients ORDER BY name, id`)
+	return cs, wrap(err, "list clients")
+}
+
+// Delete removes a client.
+func (r Clients) Delete(ctx context.Context, id string) error {
+	res, err := r.q.ExecContext(ctx, `DELETE FROM clients WHERE id = $1`, id)
+	return expectOne(res, err, "delete client")
+}
+
+// SetSecretHash replaces a confidential client's secret digest.
+func (r Clients) SetSecretHash(ctx context.Context, id string, digest []byte) error {
+	res, err := r.q.ExecContext(ctx, `UPDATE clients SET secret_hash = $1, updated_at = $2 WHERE id = $3 AND public = FALSE`,
+		digest, now(), id)
+	err = expectOne(res, err, "rotate client secret")
+	if errors.Is(err, ErrNotFound) {
+		if _, getErr := r.Get(ctx, id); getErr == nil {
+			return ErrClientHasNoSecret
+		}
+	}
+	return err
+}

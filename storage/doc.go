@@ -1,0 +1,11 @@
+// Package storage owns Gatehouse's persistence: opening PostgreSQL or
+// SQLite, applying the embedded migrations, and one small typed repository
+// per concern (users, organisations, clients, audit events, …).
+//
+// Queries are plain SQL with $1-style placeholders, which both drivers
+// accept as they are; dialect differences live in the migrations only.
+// Repositories return ErrNotFound and ErrConflict for the two outcomes
+// callers act on and wrap everything else with context.
+//
+// The package knows nothing of HTTP, OpenID Connect or sign-in policy.
+package storage

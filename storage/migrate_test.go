@@ -1,0 +1,120 @@
+package storage_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"testing/fstest"
+
+	"github.com/gatehouse-id/gatehouse/migrations"
+	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/storagetest"
+)
+
+func openRaw(t *testing.T, url string) *storage.Store {
+	t.Helper()
+	s, err := storage.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestMigrateTwiceIsANoOp(t *testing.T) {
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			s := openRaw(t, b.URL(t))
+			if _, err := s.Users().List(ctx); err == nil {
+				t.Fatal("users table exists before migrating")
+			}
+			n, err := s.Migrate(ctx)
+			if err != nil || n == 0 {
+				t.Fatalf("first Migrate applied %d, err %v", n, err)
+			}
+			have, want, err := s.SchemaVersion(ctx)
+			if err != nil || have != want || want == 0 {
+				t.Fatalf("SchemaVersion = %d, %d, %v; want equal and non-zero", have, want, err)
+			}
+			n, err = s.Migrate(ctx)
+			if err != nil || n != 0 {
+				t.Fatalf("second Migrate applied %d, err %v; want 0, nil", n, err)
+			}
+		})
+	}
+}
+
+func TestFailingMigrationLeavesDatabaseAsItWas(t *testing.T) {
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			s := openRaw(t, b.URL(t))
+			good, err := migrations.FS(string(s.Dialect()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, err := good.(interface{ ReadFile(string) ([]byte, error) }).ReadFile("00001_foundation.sql")
+			if err != nil {
+				t.Fatal(err)
+			}
+			fsys := fstest.MapFS{
+				"00001_foundation.sql": {Data: first},
+				// Creates a table, then fails: the table must not survive.
+				"00002_broken.sql": {Data: []byte("-- +goose Up\nCREATE TABLE half_done (id TEXT);\nINSERT INTO no_such_table VALUES (1);\n")},
+			}
+			v, err := s.MigrateFS(ctx, fsys)
+			if err == nil {
+				t.Fatal("a failing migration reported success")
+			}
+			if v != 1 {
+				t.Fatalf("schema version after failure = %d, want 1 (the good migration only)", v)
+			}
+			if _, err := s.DB().ExecContext(ctx, "SELECT 1 FROM half_done"); err == nil {
+				t.Fatal("the failed migration's table was left behind")
+			}
+			if _, err := s.Users().List(ctx); err != nil {
+				t.Fatalf("the good migration was lost: %v", err)
+			}
+		})
+	}
+}
+
+func TestConcurrentMigrationsApplyOnce(t *testing.T) {
+	url := storagetest.PostgresURL(t)
+	ctx := context.Background()
+	const replicas = 6
+	stores := make([]*storage.Store, replicas)
+	for i := range stores {
+		stores[i] = openRaw(t, url)
+	}
+	applied := make([]int, replicas)
+	errs := make([]error, replicas)
+	var wg sync.WaitGroup
+	for i, s := range stores {
+		wg.Go(func() { applied[i], errs[i] = s.Migrate(ctx) })
+	}
+	wg.Wait()
+	total := 0
+	for i := range stores {
+		if errs[i] != nil {
+			t.Fatalf("replica %d: %v", i, errs[i])
+		}
+		total += applied[i]
+	}
+	_, want, err := stores[0].SchemaVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(total) != want {
+		t.Fatalf("replicas applied %d migrations in all, want each of the %d exactly once", total, want)
+	}
+}
+
+func TestOpenRefusesBadURLs(t *testing.T) {
+	for _, dsn := range []string{"", "mysql://x", "sqlite:", "sqlite:/no/such/dir/x.db", "postgres://%zz", "sqlite:a.db?mode=memory"} {
+		if _, err := storage.Open(context.Background(), dsn); err == nil {
+			t.Errorf("Open(%q) succeeded", dsn)
+		}
+	}
+}

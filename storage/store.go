@@ -1,0 +1,198 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Sentinel errors callers act on.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("already exists")
+)
+
+// Dialect names a supported database.
+type Dialect string
+
+// The supported dialects.
+const (
+	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"
+)
+
+// queryer is what repositories need: a database or a transaction.
+type queryer interface {
+	sqlx.ExtContext
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+// Store is an open database. Its repositories run on the database itself,
+// or inside one transaction for a Store passed to InTx's function.
+type Store struct {
+	db      *sqlx.DB
+	q       queryer
+	dialect Dialect
+}
+
+// Open connects to "sqlite:PATH" or a "postgres://…" URL and checks that
+// the database answers. It does not migrate.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	dialect, driver, source, err := parseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlx.Open(driver, source)
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	if dialect == SQLite {
+		// One writer at a time is all SQLite offers; a small pool keeps
+		// readers concurrent while busy_timeout queues writers.
+		db.SetMaxOpenConns(8)
+	} else {
+		db.SetMaxOpenConns(32)
+		db.SetMaxIdleConns(32)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
+	}
+	return &Store{db: db, q: db, dialect: dialect}, nil
+}
+
+func parseDSN(dsn string) (d Dialect, driver, source string, err error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if path == "" || strings.ContainsAny(path, "?#") {
+			return "", "", "", fmt.Errorf("database %q: expected sqlite:PATH", dsn)
+		}
+		if dir := filepath.Dir(path); dir != "." {
+			if _, err := os.Stat(dir); err != nil {
+				return "", "", "", fmt.Errorf("database %q: directory %s does not exist", dsn, dir)
+			}
+		}
+		q := url.Values{}
+		q.Add("_pragma", "foreign_keys(1)")
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Set("_txlock", "immediate")
+		q.Set("_time_format", "sqlite")
+		return SQLite, "sqlite", "file:" + path + "?" + q.Encode(), nil
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		u, err := url.Parse(dsn)
+		if err != nil || u.Host == "" {
+			return "", "", "", errors.New("database: malformed postgres:// URL")
+		}
+		return Postgres, "postgres", dsn, nil
+	default:
+		return "", "", "", errors.New("database: expected sqlite:PATH or postgres://…")
+	}
+}
+
+// Dialect reports which database this is.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// DB exposes the pool for the migrator and health checks.
+func (s *Store) DB() *sql.DB { return s.db.DB }
+
+// InTx runs fn with a Store whose repositories all use one transaction,
+// committed when fn returns nil and rolled back otherwise.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) (err error) {
+	if _, nested := s.q.(*sqlx.Tx); nested {
+		return fn(s)
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if err = fn(&Store{db: s.db, q: tx, dialect: s.dialect}); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", mapErr(err))
+	}
+	return nil
+}
+
+// mapErr turns driver errors callers act on into the package's sentinels.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+		return ErrConflict
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		switch liteErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return ErrConflict
+		}
+	}
+	return err
+}
+
+// wrap adds context to an error unless it is one of the sentinels.
+func wrap(err error, what string) error {
+	err = mapErr(err)
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// now is the time stored for a change: UTC, at the microsecond precision
+// PostgreSQL keeps, so a value read back equals the value written.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// expectOne turns an UPDATE or DELETE that touched no row into ErrNotFound.
+func expectOne(res sql.Result, err error, what string) error {
+	if err != nil {
+		return wrap(err, what)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrap(err, what)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
