@@ -1,0 +1,162 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrCodeReused reports a second redemption of an authorization code: the
+// caller must revoke every token the first redemption issued.
+var ErrCodeReused = errors.New("authorization code already used")
+
+// AuthRequest is an authorization request in flight: what the client asked
+// for, and — once the sign-in steps are done — who signed in and how.
+type AuthRequest struct {
+	ID                  string     `db:"id"`
+	ClientID            string     `db:"client_id"`
+	RedirectURI         string     `db:"redirect_uri"`
+	Scopes              StringList `db:"scopes"`
+	State               string     `db:"state"`
+	Nonce               string     `db:"nonce"`
+	ResponseMode        string     `db:"response_mode"`
+	CodeChallenge       string     `db:"code_challenge"`
+	CodeChallengeMethod string     `db:"code_challenge_method"`
+	Prompt              StringList `db:"prompt"`
+	MaxAge              *int64     `db:"max_age"` // seconds; nil when not asked
+	LoginHint           string     `db:"login_hint"`
+	HintSubject         string     `db:"hint_subject"` // subject of a valid id_token_hint
+	ACRValues           StringList `db:"acr_values"`
+	Claims              string     `db:"claims"` // the claims parameter, raw JSON
+	CreatedAt           time.Time  `db:"created_at"`
+	ExpiresAt           time.Time  `db:"expires_at"`
+
+	// Set when the sign-in completes.
+	Subject     string     `db:"subject"`
+	SessionHash []byte     `db:"session_hash"`
+	AuthTime    *time.Time `db:"auth_time"`
+	AMR         StringList `db:"amr"`
+	ACR         string     `db:"acr"`
+	Done        bool       `db:"done"`
+
+	// Set when the sign-in ends in an error the client must hear about
+	// (login_required, interaction_required, access_denied).
+	ErrorCode        string `db:"error_code"`
+	ErrorDescription string `db:"error_description"`
+
+	// Set when the code is issued and redeemed.
+	CodeHash      []byte     `db:"code_hash"`
+	CodeExpiresAt *time.Time `db:"code_expires_at"`
+	CodeUsedAt    *time.Time `db:"code_used_at"`
+}
+
+// Completion is what a finished sign-in records on its request.
+type Completion struct {
+	Subject     string
+	SessionHash []byte
+	AuthTime    time.Time
+	AMR         []string
+	ACR         string
+}
+
+// AuthRequests stores authorization requests and their codes.
+type AuthRequests struct{ q queryer }
+
+// AuthRequests returns the authorization request repository.
+func (s *Store) AuthRequests() AuthRequests { return AuthRequests{s.q} }
+
+const authRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_mode, code_challenge,
+	code_challenge_method, prompt, max_age, login_hint, hint_subject, acr_values, claims, created_at, expires_at,
+	subject, session_hash, auth_time, amr, acr, done, error_code, error_description, code_hash, code_expires_at, code_used_at`
+
+// Create stores a new request, filling ID and CreatedAt; ExpiresAt must be set.
+func (r AuthRequests) Create(ctx context.Context, a *AuthRequest) error {
+	a.ID = newID()
+	a.CreatedAt = now()
+	_, err := r.q.ExecContext(ctx, `INSERT INTO auth_requests (id, client_id, redirect_uri, scopes, state, nonce,
+		response_mode, code_challenge, code_challenge_method, prompt, max_age, login_hint, hint_subject, acr_values,
+		claims, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		a.ID, a.ClientID, a.RedirectURI, a.Scopes, a.State, a.Nonce, a.ResponseMode, a.CodeChallenge,
+		a.CodeChallengeMethod, a.Prompt, a.MaxAge, a.LoginHint, a.HintSubject, a.ACRValues, a.Claims,
+		a.CreatedAt, a.ExpiresAt.UTC().Truncate(time.Microsecond))
+	return wrap(err, "create auth request")
+}
+
+// Get returns an unexpired request.
+func (r AuthRequests) Get(ctx context.Context, id string) (*AuthRequest, error) {
+	var a AuthRequest
+	err := r.q.GetContext(ctx, &a, `SELECT `+authRequestColumns+` FROM auth_requests WHERE id = $1 AND expires_at > $2`, id, now())
+	return &a, wrap(err, "get auth request")
+}
+
+// Complete records the finished sign-in. It fails with ErrNotFound for an
+// expired request or one that already has a code.
+func (r AuthRequests) Complete(ctx context.Context, id string, c Completion) error {
+	res, err := r.q.ExecContext(ctx, `UPDATE auth_requests SET subject = $1, session_hash = $2, auth_time = $3, amr = $4,
+		acr = $5, done = TRUE WHERE id = $6 AND expires_at > $7 AND code_hash IS NULL AND error_code = ''`,
+		c.Subject, c.SessionHash, c.AuthTime.UTC().Truncate(time.Microsecond), StringList(c.AMR), c.ACR, id, now())
+	return expectOne(res, err, "complete auth request")
+}
+
+// Fail records that the request ends with an OAuth error for the client.
+func (r AuthRequests) Fail(ctx context.Context, id, code, description string) error {
+	res, err := r.q.ExecContext(ctx, `UPDATE auth_requests SET error_code = $1, error_description = $2
+		WHERE id = $3 AND expires_at > $4 AND code_hash IS NULL AND done = FALSE`, code, description, id, now())
+	return expectOne(res, err, "fail auth request")
+}
+
+// SetCode attaches the digest of a newly issued code to a completed request.
+// Only one code is ever issued per request.
+func (r AuthRequests) SetCode(ctx context.Context, id string, codeHash []byte, expiresAt time.Time) error {
+	res, err := r.q.ExecContext(ctx, `UPDATE auth_requests SET code_hash = $1, code_expires_at = $2
+		WHERE id = $3 AND done = TRUE AND code_hash IS NULL AND expires_at > $4`,
+		codeHash, expiresAt.UTC().Truncate(time.Microsecond), id, now())
+	return expectOne(res, err, "set code")
+}
+
+// ByCode returns the request a code was issued for, without consuming it,
+// so the token endpoint can check the client and PKCE first.
+func (r AuthRequests) ByCode(ctx context.Context, codeHash []byte) (*AuthRequest, error) {
+	var a AuthRequest
+	err := r.q.GetContext(ctx, &a, `SELECT `+authRequestColumns+` FROM auth_requests WHERE code_hash = $1`, codeHash)
+	return &a, wrap(err, "get auth request by code")
+}
+
+// ConsumeCode redeems a code exactly once across every replica: of any
+// number of concurrent calls, one succeeds. An expired code is ErrNotFound;
+// a code redeemed before is ErrCodeReused.
+func (r AuthRequests) ConsumeCode(ctx context.Context, codeHash []byte) error {
+	t := now()
+	res, err := r.q.ExecContext(ctx, `UPDATE auth_requests SET code_used_at = $1
+		WHERE code_hash = $2 AND code_used_at IS NULL AND code_expires_at > $1`, t, codeHash)
+	err = expectOne(res, err, "consume code")
+	if errors.Is(err, ErrNotFound) {
+		if a, getErr := r.ByCode(ctx, codeHash); getErr == nil && a.CodeUsedAt != nil {
+			return ErrCodeReused
+		}
+	}
+	return err
+}
+
+// Delete removes a request.
+func (r AuthRequests) Delete(ctx context.Context, id string) error {
+	_, err := r.q.ExecContext(ctx, `DELETE FROM auth_requests WHERE id = $1`, id)
+	return wrap(err, "delete auth request")
+}
+
+// DeleteExpired removes up to limit requests that expired before t and
+// reports how many it removed. A request whose code was issued is kept
+// until the code would have expired, so a late reuse is still recognised.
+func (r AuthRequests) DeleteExpired(ctx context.Context, t time.Time, limit int) (int64, error) {
+	return deleteBatch(ctx, r.q, `DELETE FROM auth_requests WHERE id IN (SELECT id FROM auth_requests
+		WHERE expires_at < $1 AND (code_expires_at IS NULL OR code_expires_at < $1) LIMIT $2)`, t, limit)
+}
+
+// deleteBatch runs one bounded DELETE and reports the rows removed.
+func deleteBatch(ctx context.Context, q queryer, query string, t time.Time, limit int) (int64, error) {
+	res, err := q.ExecContext(ctx, query, t.UTC(), limit)
+	if err != nil {
+		return 0, wrap(err, "delete expired")
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,85 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Session is a browser session: who signed in on this browser and which
+// factors they proved when. Only a digest of the cookie's id is stored.
+type Session struct {
+	IDHash     []byte     `db:"id_hash"`
+	UserID     string     `db:"user_id"`
+	AuthTime   time.Time  `db:"auth_time"` // last password step
+	AMR        StringList `db:"amr"`
+	MFATime    *time.Time `db:"mfa_time"` // last second-factor step
+	CreatedAt  time.Time  `db:"created_at"`
+	LastSeenAt time.Time  `db:"last_seen_at"`
+	ExpiresAt  time.Time  `db:"expires_at"` // absolute end
+}
+
+// Sessions stores browser sessions.
+type Sessions struct{ q queryer }
+
+// Sessions returns the session repository.
+func (s *Store) Sessions() Sessions { return Sessions{s.q} }
+
+const sessionColumns = `id_hash, user_id, auth_time, amr, mfa_time, created_at, last_seen_at, expires_at`
+
+// Create stores a session; CreatedAt and LastSeenAt are filled.
+func (r Sessions) Create(ctx context.Context, s *Session) error {
+	s.CreatedAt = now()
+	s.LastSeenAt = s.CreatedAt
+	_, err := r.q.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		s.IDHash, s.UserID, s.AuthTime.UTC().Truncate(time.Microsecond), s.AMR, utcPtr(s.MFATime), s.CreatedAt, s.LastSeenAt,
+		s.ExpiresAt.UTC().Truncate(time.Microsecond))
+	return wrap(err, "create session")
+}
+
+// Touch returns the live session with this digest and records the visit,
+// in one round trip. A session is live while it is before its absolute end
+// and was last seen within idle. Anything else is ErrNotFound.
+func (r Sessions) Touch(ctx context.Context, idHash []byte, idle time.Duration) (*Session, error) {
+	t := now()
+	var s Session
+	err := r.q.GetContext(ctx, &s, `UPDATE sessions SET last_seen_at = $1
+		WHERE id_hash = $2 AND expires_at > $1 AND last_seen_at > $3 RETURNING `+sessionColumns, t, idHash, t.Add(-idle))
+	return &s, wrap(err, "touch session")
+}
+
+// Replace moves a session to a new id (after each completed sign-in step)
+// and records its new state, in one statement: the old id stops working.
+func (r Sessions) Replace(ctx context.Context, oldHash []byte, s *Session) error {
+	s.LastSeenAt = now()
+	res, err := r.q.ExecContext(ctx, `UPDATE sessions SET id_hash = $1, auth_time = $2, amr = $3, mfa_time = $4,
+		last_seen_at = $5 WHERE id_hash = $6 AND user_id = $7`,
+		s.IDHash, s.AuthTime.UTC().Truncate(time.Microsecond), s.AMR, utcPtr(s.MFATime), s.LastSeenAt, oldHash, s.UserID)
+	return expectOne(res, err, "replace session")
+}
+
+// Delete ends one session.
+func (r Sessions) Delete(ctx context.Context, idHash []byte) error {
+	_, err := r.q.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, idHash)
+	return wrap(err, "delete session")
+}
+
+// DeleteUser ends every session of a user.
+func (r Sessions) DeleteUser(ctx context.Context, userID string) error {
+	_, err := r.q.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
+	return wrap(err, "delete user sessions")
+}
+
+// DeleteExpired removes up to limit sessions past their absolute end at t
+// or idle since before idleBefore.
+func (r Sessions) DeleteExpired(ctx context.Context, t time.Time, limit int) (int64, error) {
+	return deleteBatch(ctx, r.q, `DELETE FROM sessions WHERE id_hash IN (SELECT id_hash FROM sessions
+		WHERE expires_at < $1 LIMIT $2)`, t, limit)
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC().Truncate(time.Microsecond)
+	return &u
+}
