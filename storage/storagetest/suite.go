@@ -13,10 +13,7 @@ import (
 // Run is the conformance suite: every dialect must pass every sub-test.
 // open returns a fresh, migrated store.
 func Run(t *testing.T, open func(t *testing.T) *storage.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s *storage.Store)
-	}{
+	tests := []namedTest{
 		{"Users/CreateGetList", testUsersCreateGetList},
 		{"Users/EmailUniqueInAnyCase", testUsersEmailUnique},
 		{"Users/Update", testUsersUpdate},
@@ -33,9 +30,15 @@ func Run(t *testing.T, open func(t *testing.T) *storage.Store) {
 		{"Tx/RollbackOnError", testTxRollback},
 		{"Tx/Commit", testTxCommit},
 	}
+	tests = append(tests, flowTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
+}
+
+type namedTest struct {
+	name string
+	fn   func(t *testing.T, s *storage.Store)
 }
 
 func must(t *testing.T, err error) {

@@ -1,0 +1,380 @@
+package storagetest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+func flowTests() []namedTest {
+	return []namedTest{
+		{"AuthRequests/Lifecycle", testAuthRequestLifecycle},
+		{"AuthRequests/Fail", testAuthRequestFail},
+		{"AuthRequests/CodeConsumedOnce", testCodeConsumedOnce},
+		{"AuthRequests/ExpiredCode", testExpiredCode},
+		{"Sessions/TouchReplaceDelete", testSessions},
+		{"Sessions/IdleAndAbsoluteEnd", testSessionLifetimes},
+		{"Tokens/CreateGetRevoke", testTokens},
+		{"Tokens/RotateOnceAndReuseRevokesFamily", testTokenRotation},
+		{"Keys/GenerationUnique", testKeys},
+		{"RateLimits/CountLockReset", testRateLimits},
+		{"RateLimits/ConcurrentFailuresAllCounted", testRateLimitsConcurrent},
+		{"Cleanup/DeleteExpired", testDeleteExpired},
+	}
+}
+
+func newAuthRequest(t *testing.T, s *storage.Store, ttl time.Duration) *storage.AuthRequest {
+	t.Helper()
+	maxAge := int64(300)
+	a := &storage.AuthRequest{ClientID: "client", RedirectURI: "https://app.example.com/cb", Scopes: storage.StringList{"openid", "email"},
+		State: "st", Nonce: "n", CodeChallenge: "abc", CodeChallengeMethod: "S256", Prompt: storage.StringList{"login"},
+		MaxAge: &maxAge, ACRValues: storage.StringList{"urn:gatehouse:acr:mfa"}, Claims: `{"id_token":{"acr":{"essential":true}}}`,
+		ExpiresAt: time.Now().Add(ttl)}
+	must(t, s.AuthRequests().Create(context.Background(), a))
+	return a
+}
+
+func testAuthRequestLifecycle(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	a := newAuthRequest(t, s, time.Hour)
+	got, err := s.AuthRequests().Get(ctx, a.ID)
+	must(t, err)
+	if got.ClientID != "client" || len(got.Scopes) != 2 || got.MaxAge == nil || *got.MaxAge != 300 || got.Prompt[0] != "login" ||
+		got.Claims != a.Claims || got.Done || got.CodeHash != nil {
+		t.Fatalf("Get = %+v", got)
+	}
+	// No code before the sign-in is complete.
+	wantErr(t, s.AuthRequests().SetCode(ctx, a.ID, storage.HashSecret("early"), time.Now().Add(time.Minute)), storage.ErrNotFound)
+	authTime := time.Now().Add(-time.Minute).UTC().Truncate(time.Microsecond)
+	must(t, s.AuthRequests().Complete(ctx, a.ID, storage.Completion{Subject: "u1", SessionHash: storage.HashSecret("sess"),
+		AuthTime: authTime, AMR: []string{"pwd"}, ACR: "urn:gatehouse:acr:pwd"}))
+	got, _ = s.AuthRequests().Get(ctx, a.ID)
+	if !got.Done || got.Subject != "u1" || got.AuthTime == nil || !got.AuthTime.Equal(authTime) || got.AMR[0] != "pwd" {
+		t.Fatalf("after Complete: %+v", got)
+	}
+	_, code := storage.NewSecret()
+	must(t, s.AuthRequests().SetCode(ctx, a.ID, code, time.Now().Add(time.Minute)))
+	// Only one code per request.
+	_, other := storage.NewSecret()
+	wantErr(t, s.AuthRequests().SetCode(ctx, a.ID, other, time.Now().Add(time.Minute)), storage.ErrNotFound)
+	byCode, err := s.AuthRequests().ByCode(ctx, code)
+	must(t, err)
+	if byCode.ID != a.ID {
+		t.Fatalf("ByCode found %s, want %s", byCode.ID, a.ID)
+	}
+	_, err = s.AuthRequests().Get(ctx, "missing")
+	wantErr(t, err, storage.ErrNotFound)
+	expired := newAuthRequest(t, s, -time.Second)
+	_, err = s.AuthRequests().Get(ctx, expired.ID)
+	wantErr(t, err, storage.ErrNotFound)
+	wantErr(t, s.AuthRequests().Complete(ctx, expired.ID, storage.Completion{Subject: "u1", AuthTime: time.Now()}), storage.ErrNotFound)
+}
+
+func testAuthRequestFail(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	a := newAuthRequest(t, s, time.Hour)
+	must(t, s.AuthRequests().Fail(ctx, a.ID, "login_required", "sign-in required"))
+	got, _ := s.AuthRequests().Get(ctx, a.ID)
+	if got.ErrorCode != "login_required" || got.ErrorDescription != "sign-in required" || got.Done {
+		t.Fatalf("after Fail: %+v", got)
+	}
+	// A failed request cannot be completed afterwards.
+	wantErr(t, s.AuthRequests().Complete(ctx, a.ID, storage.Completion{Subject: "u", AuthTime: time.Now()}), storage.ErrNotFound)
+}
+
+func completedWithCode(t *testing.T, s *storage.Store, codeTTL time.Duration) (*storage.AuthRequest, []byte) {
+	t.Helper()
+	ctx := context.Background()
+	a := newAuthRequest(t, s, time.Hour)
+	must(t, s.AuthRequests().Complete(ctx, a.ID, storage.Completion{Subject: "u1", AuthTime: time.Now(), AMR: []string{"pwd"}}))
+	_, code := storage.NewSecret()
+	must(t, s.AuthRequests().SetCode(ctx, a.ID, code, time.Now().Add(codeTTL)))
+	return a, code
+}
+
+func testCodeConsumedOnce(t *testing.T, s *storage.Store) {
+	_, code := completedWithCode(t, s, time.Minute)
+	const n = 8
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = s.AuthRequests().ConsumeCode(context.Background(), code) })
+	}
+	wg.Wait()
+	wins := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+		case errors.Is(err, storage.ErrCodeReused):
+		default:
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d of %d concurrent redemptions succeeded, want exactly 1", wins, n)
+	}
+	wantErr(t, s.AuthRequests().ConsumeCode(context.Background(), code), storage.ErrCodeReused)
+}
+
+func testExpiredCode(t *testing.T, s *storage.Store) {
+	_, code := completedWithCode(t, s, -time.Second)
+	wantErr(t, s.AuthRequests().ConsumeCode(context.Background(), code), storage.ErrNotFound)
+	wantErr(t, s.AuthRequests().ConsumeCode(context.Background(), storage.HashSecret("unknown")), storage.ErrNotFound)
+}
+
+func newSession(t *testing.T, s *storage.Store, userID string, life time.Duration) (string, *storage.Session) {
+	t.Helper()
+	value, hash := storage.NewSecret()
+	sess := &storage.Session{IDHash: hash, UserID: userID, AuthTime: time.Now(), AMR: storage.StringList{"pwd"}, ExpiresAt: time.Now().Add(life)}
+	must(t, s.Sessions().Create(context.Background(), sess))
+	return value, sess
+}
+
+func testSessions(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	u := newUser(t, s, "sess@example.com")
+	value, sess := newSession(t, s, u.ID, time.Hour)
+	got, err := s.Sessions().Touch(ctx, storage.HashSecret(value), time.Minute)
+	must(t, err)
+	if got.UserID != u.ID || len(got.AMR) != 1 || got.MFATime != nil {
+		t.Fatalf("Touch = %+v", got)
+	}
+	// A new id after a step: the old one stops working.
+	newValue, newHash := storage.NewSecret()
+	mfa := time.Now()
+	sess.IDHash = newHash
+	sess.AMR = storage.StringList{"pwd", "otp", "mfa"}
+	sess.MFATime = &mfa
+	must(t, s.Sessions().Replace(ctx, storage.HashSecret(value), sess))
+	_, err = s.Sessions().Touch(ctx, storage.HashSecret(value), time.Minute)
+	wantErr(t, err, storage.ErrNotFound)
+	got, err = s.Sessions().Touch(ctx, storage.HashSecret(newValue), time.Minute)
+	must(t, err)
+	if len(got.AMR) != 3 || got.MFATime == nil {
+		t.Fatalf("after Replace: %+v", got)
+	}
+	other, _ := newSession(t, s, u.ID, time.Hour)
+	must(t, s.Sessions().Delete(ctx, storage.HashSecret(newValue)))
+	_, err = s.Sessions().Touch(ctx, storage.HashSecret(newValue), time.Minute)
+	wantErr(t, err, storage.ErrNotFound)
+	if _, err := s.Sessions().Touch(ctx, storage.HashSecret(other), time.Minute); err != nil {
+		t.Fatalf("deleting one session ended another: %v", err)
+	}
+	must(t, s.Sessions().DeleteUser(ctx, u.ID))
+	_, err = s.Sessions().Touch(ctx, storage.HashSecret(other), time.Minute)
+	wantErr(t, err, storage.ErrNotFound)
+}
+
+func testSessionLifetimes(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	u := newUser(t, s, "life@example.com")
+	ended, _ := newSession(t, s, u.ID, -time.Second)
+	_, err := s.Sessions().Touch(ctx, storage.HashSecret(ended), time.Hour)
+	wantErr(t, err, storage.ErrNotFound)
+	idle, _ := newSession(t, s, u.ID, time.Hour)
+	// An idle window shorter than the time since the last visit ends it.
+	time.Sleep(5 * time.Millisecond)
+	_, err = s.Sessions().Touch(ctx, storage.HashSecret(idle), time.Millisecond)
+	wantErr(t, err, storage.ErrNotFound)
+}
+
+func newToken(kind, family string, ttl time.Duration) (string, *storage.Token) {
+	id, hash := storage.NewSecret()
+	at := time.Now()
+	return id, &storage.Token{IDHash: hash, Kind: kind, FamilyID: family, ClientID: "client", Subject: "u1",
+		Scopes: storage.StringList{"openid"}, AuthTime: &at, AMR: storage.StringList{"pwd"}, ACR: "urn:gatehouse:acr:pwd",
+		ExpiresAt: time.Now().Add(ttl)}
+}
+
+func testTokens(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	accessID, access := newToken(storage.TokenAccess, "fam", time.Hour)
+	_, refresh := newToken(storage.TokenRefresh, "fam", time.Hour)
+	must(t, s.Tokens().Create(ctx, access, refresh))
+	got, err := s.Tokens().Get(ctx, storage.HashSecret(accessID))
+	must(t, err)
+	if got.Kind != storage.TokenAccess || got.ACR != "urn:gatehouse:acr:pwd" || got.AuthTime == nil || !got.Active(time.Now()) {
+		t.Fatalf("Get = %+v", got)
+	}
+	if got.Active(got.ExpiresAt) {
+		t.Fatal("a token is active at its expiry time")
+	}
+	must(t, s.Tokens().Revoke(ctx, access.IDHash))
+	got, _ = s.Tokens().Get(ctx, access.IDHash)
+	if got.Active(time.Now()) {
+		t.Fatal("revoked token still active")
+	}
+	_, other := newToken(storage.TokenAccess, "fam2", time.Hour)
+	must(t, s.Tokens().Create(ctx, other))
+	must(t, s.Tokens().RevokeSubject(ctx, "u1"))
+	for _, h := range [][]byte{refresh.IDHash, other.IDHash} {
+		if got, _ := s.Tokens().Get(ctx, h); got.Active(time.Now()) {
+			t.Fatal("RevokeSubject left a token active")
+		}
+	}
+	_, err = s.Tokens().Get(ctx, storage.HashSecret("unknown"))
+	wantErr(t, err, storage.ErrNotFound)
+}
+
+func testTokenRotation(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	_, access := newToken(storage.TokenAccess, "family", time.Hour)
+	_, refresh := newToken(storage.TokenRefresh, "family", time.Hour)
+	_, bystander := newToken(storage.TokenAccess, "another", time.Hour)
+	must(t, s.Tokens().Create(ctx, access, refresh, bystander))
+
+	const n = 6
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { _, errs[i] = s.Tokens().Rotate(ctx, refresh.IDHash) })
+	}
+	wg.Wait()
+	wins := 0
+	for _, err := range errs {
+		if err == nil {
+			wins++
+		} else if !errors.Is(err, storage.ErrTokenReused) {
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d concurrent rotations succeeded, want exactly 1", wins)
+	}
+	// The losers presented a rotated token: the whole family is revoked.
+	if got, _ := s.Tokens().Get(ctx, access.IDHash); got.RevokedAt == nil {
+		t.Fatal("reuse of a rotated refresh token left its family's access token alive")
+	}
+	if got, _ := s.Tokens().Get(ctx, bystander.IDHash); got.RevokedAt != nil {
+		t.Fatal("reuse revoked a token of another family")
+	}
+	_, expired := newToken(storage.TokenRefresh, "old", -time.Second)
+	must(t, s.Tokens().Create(ctx, expired))
+	_, err := s.Tokens().Rotate(ctx, expired.IDHash)
+	wantErr(t, err, storage.ErrNotFound)
+	_, err = s.Tokens().Rotate(ctx, access.IDHash)
+	wantErr(t, err, storage.ErrNotFound)
+}
+
+func testKeys(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	k1 := &storage.SigningKey{ID: "k1", Generation: 1, Alg: "RS256", PrivateKey: []byte{1}, PublicJWK: "{}", ActiveFrom: time.Now()}
+	must(t, s.Keys().Create(ctx, k1))
+	wantErr(t, s.Keys().Create(ctx, &storage.SigningKey{ID: "k1b", Generation: 1, Alg: "RS256", PrivateKey: []byte{2}, PublicJWK: "{}",
+		ActiveFrom: time.Now()}), storage.ErrConflict)
+	k2 := &storage.SigningKey{ID: "k2", Generation: 2, Alg: "ES256", PrivateKey: []byte{3}, PublicJWK: "{}", ActiveFrom: time.Now()}
+	must(t, s.Keys().Create(ctx, k2))
+	retire := time.Now().Add(time.Hour)
+	must(t, s.Keys().Retire(ctx, 2, retire))
+	ks, err := s.Keys().Published(ctx, time.Now())
+	must(t, err)
+	if len(ks) != 2 || ks[0].ID != "k2" || ks[1].RetiredAt == nil || ks[0].RetiredAt != nil {
+		t.Fatalf("Published now = %+v", ks)
+	}
+	ks, _ = s.Keys().Published(ctx, retire.Add(time.Second))
+	if len(ks) != 1 || ks[0].ID != "k2" {
+		t.Fatalf("Published after retirement = %+v", ks)
+	}
+}
+
+func testRateLimits(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	c, err := s.RateLimits().Get(ctx, "pw:email:a@example.com")
+	must(t, err)
+	if c.Failures != 0 || c.LockedUntil != nil {
+		t.Fatalf("fresh counter = %+v", c)
+	}
+	for i := 1; i <= 3; i++ {
+		c, err = s.RateLimits().Fail(ctx, "pw:email:a@example.com", time.Now().Add(time.Hour))
+		must(t, err)
+		if c.Failures != int64(i) {
+			t.Fatalf("after %d failures the counter says %d", i, c.Failures)
+		}
+	}
+	until := time.Now().Add(time.Minute).UTC().Truncate(time.Microsecond)
+	must(t, s.RateLimits().Lock(ctx, "pw:email:a@example.com", until))
+	c, _ = s.RateLimits().Get(ctx, "pw:email:a@example.com")
+	if c.LockedUntil == nil || !c.LockedUntil.Equal(until) || c.Locks != 1 || c.Failures != 3 {
+		t.Fatalf("locked counter = %+v", c)
+	}
+	must(t, s.RateLimits().Reset(ctx, "pw:email:a@example.com"))
+	c, _ = s.RateLimits().Get(ctx, "pw:email:a@example.com")
+	if c.Failures != 0 {
+		t.Fatalf("counter after reset = %+v", c)
+	}
+	// A forgotten (expired) counter starts again from one.
+	_, err = s.RateLimits().Fail(ctx, "old", time.Now().Add(-time.Second))
+	must(t, err)
+	c, err = s.RateLimits().Fail(ctx, "old", time.Now().Add(time.Hour))
+	must(t, err)
+	if c.Failures != 1 {
+		t.Fatalf("an expired counter continued at %d", c.Failures)
+	}
+}
+
+func testRateLimitsConcurrent(t *testing.T, s *storage.Store) {
+	const n = 10
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			if _, err := s.RateLimits().Fail(context.Background(), "shared", time.Now().Add(time.Hour)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	c, err := s.RateLimits().Get(context.Background(), "shared")
+	must(t, err)
+	if c.Failures != n {
+		t.Fatalf("%d concurrent failures counted as %d", n, c.Failures)
+	}
+}
+
+func testDeleteExpired(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	u := newUser(t, s, "gc@example.com")
+	live := newAuthRequest(t, s, time.Hour)
+	for range 3 {
+		newAuthRequest(t, s, -time.Minute)
+	}
+	newSession(t, s, u.ID, -time.Minute)
+	liveSession, _ := newSession(t, s, u.ID, time.Hour)
+	_, oldTok := newToken(storage.TokenAccess, "f", -time.Minute)
+	_, liveTok := newToken(storage.TokenAccess, "f", time.Hour)
+	must(t, s.Tokens().Create(ctx, oldTok, liveTok))
+	_, err := s.RateLimits().Fail(ctx, "gone", time.Now().Add(-time.Minute))
+	must(t, err)
+
+	n, err := s.AuthRequests().DeleteExpired(ctx, time.Now(), 2)
+	must(t, err)
+	if n != 2 {
+		t.Fatalf("batch of 2 deleted %d auth requests", n)
+	}
+	n, _ = s.AuthRequests().DeleteExpired(ctx, time.Now(), 500)
+	if n != 1 {
+		t.Fatalf("second batch deleted %d, want the 1 left", n)
+	}
+	if _, err := s.AuthRequests().Get(ctx, live.ID); err != nil {
+		t.Fatalf("live auth request deleted: %v", err)
+	}
+	if n, _ := s.Sessions().DeleteExpired(ctx, time.Now(), 500); n != 1 {
+		t.Fatalf("deleted %d sessions, want 1", n)
+	}
+	if _, err := s.Sessions().Touch(ctx, storage.HashSecret(liveSession), time.Hour); err != nil {
+		t.Fatalf("live session deleted: %v", err)
+	}
+	if n, _ := s.Tokens().DeleteExpired(ctx, time.Now(), 500); n != 1 {
+		t.Fatalf("deleted %d tokens, want 1", n)
+	}
+	if _, err := s.Tokens().Get(ctx, liveTok.IDHash); err != nil {
+		t.Fatalf("live token deleted: %v", err)
+	}
+	if n, _ := s.RateLimits().DeleteExpired(ctx, time.Now(), 500); n != 1 {
+		t.Fatalf("deleted %d counters, want 1", n)
+	}
+}
