@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// shutdownGrace is how long in-flight requests may take to finish after
+// SIGINT/SIGTERM before the server closes their connections.
+const shutdownGrace = 20 * time.Second
+
+func newServeCmd() *cobra.Command {
+	var noMigrate bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the OpenID provider",
+		Long: "Run the OpenID provider. Pending migrations are applied first (under a database lock, so\n" +
+			"replicas starting together migrate once) unless --no-migrate is given.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, noMigrate) },
+	}
+	cmd.Flags().BoolVar(&noMigrate, "no-migrate", false, "do not apply pending migrations; refuse to start on an older schema")
+	return cmd
+}
+
+func runServe(cmd *cobra.Command, noMigrate bool) error {
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	log := cfg.Logger(cmd.ErrOrStderr())
+	key, err := cfg.secretKey()
+	if err != nil {
+		return err
+	}
+	st, err := storage.Open(ctx, cfg.Database)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if noMigrate {
+		have, want, err := st.SchemaVersion(ctx)
+		if err != nil {
+			return err
+		}
+		if have < want {
+			return fmt.Errorf("the database schema is at version %d, this binary needs %d; run gatehouse migrate", have, want)
+		}
+	} else {
+		n, err := st.Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			log.Info("applied database migrations", "count", n)
+		}
+	}
+	srv, err := newServer(ctx, cfg, key, st, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	log.Info("Gatehouse is running", "issuer", cfg.Issuer, "listen", ln.Addr().String(), "database", string(st.Dialect()))
+	log.Info("next: create a user with `gatehouse user create --email you@example.com --password-stdin`, " +
+		"then a client with `gatehouse client create --name My App --redirect-uri http://localhost:3000/callback`")
+	return srv.serve(ctx, ln)
+}
+
+// serve answers on ln until ctx ends, then drains in-flight requests.
+func (s *server) serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	s.startBackground(ctx)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	err := hs.Shutdown(shutdownCtx)
+	s.stopBackground()
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	s.log.Info("stopped")
+	return nil
+}

