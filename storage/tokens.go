@@ -120,6 +120,12 @@ func (r Tokens) RevokeSubject(ctx context.Context, subject string) error {
 	return wrap(err, "revoke user tokens")
 }
 
+// RevokeClient revokes every token issued to a client (a deleted client).
+func (r Tokens) RevokeClient(ctx context.Context, clientID string) error {
+	_, err := r.q.ExecContext(ctx, `UPDATE tokens SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL`, now(), clientID)
+	return wrap(err, "revoke client tokens")
+}
+
 // DeleteExpired removes up to limit tokens that expired before t.
 func (r Tokens) DeleteExpired(ctx context.Context, t time.Time, limit int) (int64, error) {
 	return deleteBatch(ctx, r.q, `DELETE FROM tokens WHERE id_hash IN (SELECT id_hash FROM tokens

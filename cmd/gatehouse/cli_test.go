@@ -411,12 +411,19 @@ func TestUserListDisableEnable(t *testing.T) {
 			t.Errorf("user list JSON on an empty database = %#v, want []", empty)
 		}
 		d.ok("", "user", "create", "--email", "erin@example.com", "--name", "Erin")
+		sessionValue, tokenHash := signedInEverywhere(t, d.store(), d.user("erin@example.com").ID)
 
 		out := d.ok("", "user", "disable", "--email", "erin@example.com")
 		wantContains(t, out, "Disabled erin@example.com")
 		u := d.user("erin@example.com")
 		if !u.Disabled {
 			t.Fatal("user not disabled")
+		}
+		if _, err := d.store().Sessions().Touch(context.Background(), storage.HashSecret(sessionValue), time.Hour); err == nil {
+			t.Error("a disabled user's browser session still works")
+		}
+		if tok, err := d.store().Tokens().Get(context.Background(), tokenHash); err != nil || tok.Active(time.Now()) {
+			t.Errorf("a disabled user's token is still active (%v)", err)
 		}
 		if e := d.lastAudit("user.disabled"); e.SubjectID != u.ID {
 			t.Errorf("user.disabled event %+v", e)
@@ -642,7 +649,15 @@ func TestClientLifecycle(t *testing.T) {
 		d.noAuditContains(secret)
 		d.noAuditContains(rotated.Secret)
 
+		_, issued := storage.NewSecret()
+		if err := d.store().Tokens().Create(context.Background(), &storage.Token{IDHash: issued, Kind: storage.TokenAccess,
+			FamilyID: "f", ClientID: id, Subject: "someone", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
 		wantContains(t, d.ok("", "client", "delete", "--id", id), "Deleted client "+id)
+		if tok, _ := d.store().Tokens().Get(context.Background(), issued); tok == nil || tok.Active(time.Now()) {
+			t.Error("a deleted client's token is still active")
+		}
 		if _, err := d.store().Clients().Get(context.Background(), id); !errors.Is(err, storage.ErrNotFound) {
 			t.Errorf("deleted client still there: %v", err)
 		}
@@ -797,4 +812,22 @@ func TestCLIRefusesBadInput(t *testing.T) {
 			})
 		}
 	})
+}
+
+// signedInEverywhere gives the user a browser session and an access token,
+// returning the session cookie value and the token's digest.
+func signedInEverywhere(t *testing.T, st *storage.Store, userID string) (string, []byte) {
+	t.Helper()
+	ctx := context.Background()
+	value, hash := storage.NewSecret()
+	if err := st.Sessions().Create(ctx, &storage.Session{IDHash: hash, UserID: userID, AuthTime: time.Now(),
+		ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	_, tokenHash := storage.NewSecret()
+	if err := st.Tokens().Create(ctx, &storage.Token{IDHash: tokenHash, Kind: storage.TokenAccess, FamilyID: "f",
+		ClientID: "c", Subject: userID, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	return value, tokenHash
 }

@@ -265,6 +265,9 @@ func newClientDeleteCmd() *cobra.Command {
 					if err := tx.Clients().Delete(ctx, c.ID); err != nil {
 						return err
 					}
+					if err := tx.Tokens().RevokeClient(ctx, c.ID); err != nil {
+						return err
+					}
 					return audit(ctx, tx, "client.deleted", storage.AuditEvent{ClientID: c.ID},
 						map[string]any{"name": c.Name})
 				})

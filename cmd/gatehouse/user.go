@@ -265,6 +265,15 @@ func newUserSetDisabledCmd(verb string, disable bool) *cobra.Command {
 					if err := tx.Users().SetDisabled(ctx, u.ID, disable); err != nil {
 						return err
 					}
+					if disable {
+						// A disabled user's sessions and tokens end with the change.
+						if err := tx.Sessions().DeleteUser(ctx, u.ID); err != nil {
+							return err
+						}
+						if err := tx.Tokens().RevokeSubject(ctx, u.ID); err != nil {
+							return err
+						}
+					}
 					changed, u.Disabled = true, disable
 					return audit(ctx, tx, "user."+verb+"d", storage.AuditEvent{SubjectID: u.ID},
 						map[string]any{"email": u.Email})
@@ -278,7 +287,7 @@ func newUserSetDisabledCmd(verb string, disable bool) *cobra.Command {
 			case !changed:
 				text = fmt.Sprintf("%s is already %sd; nothing changed.", u.Email, verb)
 			case disable:
-				text = fmt.Sprintf("Disabled %s: they can no longer sign in.", u.Email)
+				text = fmt.Sprintf("Disabled %s: they can no longer sign in; their sessions and tokens ended.", u.Email)
 			default:
 				text = fmt.Sprintf("Enabled %s: they can sign in again.", u.Email)
 			}
