@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) *storage.Store) {
 		{"Tx/Commit", testTxCommit},
 	}
 	tests = append(tests, flowTests()...)
+	tests = append(tests, factorTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
