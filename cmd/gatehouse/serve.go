@@ -39,6 +39,8 @@ func runServe(cmd *cobra.Command, noMigrate bool) error {
 	}
 	ctx := cmd.Context()
 	log := cfg.Logger(cmd.ErrOrStderr())
+	// The OpenID library logs through the default logger.
+	slog.SetDefault(log)
 	key, err := cfg.secretKey()
 	if err != nil {
 		return err

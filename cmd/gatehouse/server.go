@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,8 +14,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/gatehouse-id/gatehouse/mfa/password"
 	"github.com/gatehouse-id/gatehouse/mfa/secretkey"
+	"github.com/gatehouse-id/gatehouse/op"
+	"github.com/gatehouse-id/gatehouse/op/signing"
 	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/ui"
 	"github.com/gatehouse-id/gatehouse/ui/middleware"
 )
 
@@ -53,6 +58,36 @@ func newServer(ctx context.Context, cfg *Config, key secretkey.Key, st *storage.
 
 // mountProvider adds the OpenID provider and the hosted pages.
 func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, key secretkey.Key, reg prometheus.Registerer) error {
+	keys := newSigningManager(s.store, cfg, key)
+	if err := keys.EnsureKey(ctx); err != nil {
+		return err
+	}
+	secure := strings.HasPrefix(cfg.Issuer, "https://")
+	cookie := "gatehouse_session"
+	if secure {
+		cookie = "__Host-gatehouse_session"
+	}
+	var cryptoKey [32]byte
+	copy(cryptoKey[:], key.Derive(secretkey.PurposeTokenCrypto))
+	provider, err := op.New(op.Config{
+		Issuer: cfg.Issuer, SessionCookie: cookie,
+		AccessTokenTTL: cfg.AccessTokenTTL, IDTokenTTL: cfg.IDTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
+		SessionIdle: cfg.SessionIdle, CryptoKey: cryptoKey, KeysCacheMaxAge: signing.DefaultCacheMaxAge,
+		Logger: s.log, Metrics: reg,
+	}, s.store, keys)
+	if err != nil {
+		return err
+	}
+	pages, err := ui.New(ui.Config{
+		Issuer: cfg.Issuer, ProductName: "Gatehouse", SessionCookie: cookie, SecureCookies: secure,
+		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Logger: s.log, Metrics: reg,
+	}, s.store, password.NewHasher(password.DefaultParams, 0))
+	if err != nil {
+		return err
+	}
+	pages.Routes(r)
+	r.Handle("/*", provider.Handler())
+	s.background = append(s.background, func(ctx context.Context) { provider.RunCleanup(ctx, time.Minute) })
 	return nil
 }
 

@@ -1,0 +1,63 @@
+package op
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/storagetest"
+)
+
+// BenchmarkCodeExchange redeems one authorization code per iteration
+// through the HTTP handler: client authentication, PKCE, the code's
+// consumption, an access and a refresh token stored, an RS256 ID token.
+func BenchmarkCodeExchange(b *testing.B) {
+	for _, backend := range storagetest.Backends() {
+		b.Run(backend.Name, func(b *testing.B) {
+			e := newEnv(b, storagetest.Open(b, backend.URL(b)))
+			verifier := "bench-verifier-bench-verifier-bench-verifier"
+			codes := e.readyCodes(b.N, oidc.NewSHACodeChallenge(verifier))
+			handler := e.p.Handler()
+			b.ResetTimer()
+			for i := range b.N {
+				form := url.Values{"grant_type": {"authorization_code"}, "code": {codes[i]},
+					"redirect_uri": {confRedirect}, "code_verifier": {verifier}}
+				req := httptest.NewRequest(http.MethodPost, pathToken, strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.SetBasicAuth(e.conf.ID, e.secret)
+				rec := httptest.NewRecorder()
+				handler.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("exchange %d: %d %s", i, rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}
+
+// readyCodes stores n completed authorization requests with a code each,
+// as the sign-in steps and the callback leave them.
+func (e *env) readyCodes(n int, challenge string) []string {
+	e.t.Helper()
+	codes := make([]string, n)
+	authTime := time.Now().Add(-time.Minute)
+	for i := range codes {
+		ar := &storage.AuthRequest{ClientID: e.conf.ID, RedirectURI: confRedirect, Nonce: "n",
+			Scopes: storage.StringList{"openid", "email", "profile", "offline_access"}, ResponseMode: "query",
+			CodeChallenge: challenge, CodeChallengeMethod: "S256", ExpiresAt: time.Now().Add(time.Hour)}
+		must(e.t, e.store.AuthRequests().Create(e.ctx, ar))
+		_, session := storage.NewSecret()
+		must(e.t, e.store.AuthRequests().Complete(e.ctx, ar.ID, storage.Completion{Subject: e.user.ID, SessionHash: session,
+			AuthTime: authTime, AMR: []string{"pwd"}, ACR: acrPassword}))
+		var digest []byte
+		codes[i], digest = storage.NewSecret()
+		must(e.t, e.store.AuthRequests().SetCode(e.ctx, ar.ID, digest, time.Now().Add(time.Hour)))
+	}
+	return codes
+}

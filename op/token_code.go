@@ -1,0 +1,104 @@
+package op
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	zop "github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// CodeExchange redeems an authorization code. The client was
+// authenticated by the library (r.Client). The code is checked against
+// what it was issued for before it is consumed, so a wrong client or a
+// wrong verifier cannot burn it; consuming happens in the same
+// transaction as storing the tokens (Storage.issue).
+func (s *server) CodeExchange(ctx context.Context, r *zop.ClientRequest[oidc.AccessTokenRequest]) (*zop.Response, error) {
+	codeHash := storage.HashSecret(r.Data.Code)
+	req, err := s.p.store.AuthRequests().ByCode(ctx, codeHash)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, errCodeInvalid()
+	}
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	if req.ClientID != r.Client.GetID() {
+		return nil, errCodeInvalid()
+	}
+	if r.Data.RedirectURI != req.RedirectURI {
+		return nil, oidc.ErrInvalidGrant().WithDescription("redirect_uri does not match the authorization request")
+	}
+	if err := checkPKCE(req.CodeChallenge, r.Data.CodeVerifier); err != nil {
+		return nil, err
+	}
+	if req.CodeUsedAt != nil {
+		return nil, s.p.codeError(ctx, req.ID, storage.ErrCodeReused)
+	}
+	if req.CodeExpiresAt == nil || !time.Now().Before(*req.CodeExpiresAt) || !req.Done || req.Subject == "" {
+		return nil, errCodeInvalid()
+	}
+	user, err := s.p.activeUser(ctx, req.Subject)
+	if err != nil {
+		return nil, err
+	}
+	grant := &codeGrant{req: req, user: user, codeHash: codeHash}
+	resp, err := zop.CreateTokenResponse(ctx, grant, r.Client, s.p.lib, true, r.Data.Code, "")
+	if err != nil {
+		return nil, err
+	}
+	return zop.NewResponse(resp), nil
+}
+
+// checkPKCE requires the verifier whenever a challenge was stored (only
+// S256 is ever stored), and refuses a verifier nobody asked for (a PKCE
+// downgrade).
+func checkPKCE(challenge, verifier string) error {
+	if challenge == "" {
+		if verifier != "" {
+			return oidc.ErrInvalidGrant().WithDescription("code_verifier sent, but the authorization request had no code_challenge")
+		}
+		return nil
+	}
+	if verifier == "" {
+		return oidc.ErrInvalidGrant().WithDescription("code_verifier is required")
+	}
+	if !validPKCEValue(verifier) {
+		return oidc.ErrInvalidGrant().WithDescription("code_verifier is malformed")
+	}
+	got := oidc.NewSHACodeChallenge(verifier)
+	if subtle.ConstantTimeCompare([]byte(got), []byte(challenge)) != 1 {
+		return oidc.ErrInvalidGrant().WithDescription("code_verifier does not match the code_challenge")
+	}
+	return nil
+}
+
+// validPKCEValue checks RFC 7636 §4.1: 43 to 128 unreserved characters.
+func validPKCEValue(v string) bool {
+	if len(v) < 43 || len(v) > 128 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+			return false
+		}
+	}
+	return true
+}
+
+// activeUser loads the user tokens are issued for, refusing a disabled or
+// deleted account.
+func (p *Provider) activeUser(ctx context.Context, id string) (*storage.User, error) {
+	u, err := p.store.Users().Get(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the user account is disabled")
+	}
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	return u, nil
+}

@@ -1,0 +1,64 @@
+package op
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	zop "github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// RefreshToken rotates a refresh token: the presented one is used up and a
+// new access token, refresh token (same family) and ID token are issued.
+// A refresh token presented by another client is refused without being
+// used up; one presented a second time revokes its whole family.
+func (s *server) RefreshToken(ctx context.Context, r *zop.ClientRequest[oidc.RefreshTokenRequest]) (*zop.Response, error) {
+	hash := storage.HashSecret(r.Data.RefreshToken)
+	tok, err := s.p.store.Tokens().Get(ctx, hash)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, errRefreshInvalid()
+	}
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	if tok.Kind != storage.TokenRefresh || tok.ClientID != r.Client.GetID() {
+		return nil, errRefreshInvalid()
+	}
+	if tok.RotatedAt != nil {
+		return nil, s.p.refreshError(ctx, tok.FamilyID, storage.ErrTokenReused)
+	}
+	if tok.RevokedAt != nil || !time.Now().Before(tok.ExpiresAt) {
+		return nil, errRefreshInvalid()
+	}
+	scopes, err := narrowScopes(tok.Scopes, r.Data.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	user, err := s.p.activeUser(ctx, tok.Subject)
+	if err != nil {
+		return nil, err
+	}
+	grant := &refreshGrant{token: tok, tokenHash: hash, user: user, scopes: scopes}
+	resp, err := zop.CreateTokenResponse(ctx, grant, r.Client, s.p.lib, true, "", r.Data.RefreshToken)
+	if err != nil {
+		return nil, err
+	}
+	return zop.NewResponse(resp), nil
+}
+
+// narrowScopes allows asking for fewer scopes than were granted, never more.
+func narrowScopes(granted, asked []string) ([]string, error) {
+	if len(asked) == 0 {
+		return granted, nil
+	}
+	for _, s := range asked {
+		if !slices.Contains(granted, s) {
+			return nil, oidc.ErrInvalidScope().WithDescription("the requested scope exceeds the scope originally granted")
+		}
+	}
+	return asked, nil
+}

@@ -1,0 +1,74 @@
+package ui
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// The flow's addresses.
+func dispatcherURL(id string) string { return "/login?id=" + url.QueryEscape(id) }
+func passwordURL(id string) string   { return "/login/password?id=" + url.QueryEscape(id) }
+func callbackURL(id string) string   { return "/authorize/callback?id=" + url.QueryEscape(id) }
+
+// authRequest loads the request a sign-in page works on. For a missing,
+// unknown or expired id it shows the page saying so and returns nil.
+func (u *UI) authRequest(w http.ResponseWriter, r *http.Request, id string) *storage.AuthRequest {
+	if id == "" {
+		u.renderError(w, r, errMissingRequest)
+		return nil
+	}
+	if !plausibleID(id) {
+		u.renderError(w, r, errUnknownRequest)
+		return nil
+	}
+	a, err := u.store.AuthRequests().Get(r.Context(), id)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		u.renderError(w, r, errUnknownRequest)
+		return nil
+	case err != nil:
+		u.serverError(w, r, "loading the auth request failed", err)
+		return nil
+	}
+	return a
+}
+
+// openAuthRequest is authRequest for a step page: a request that already
+// ended (a code issued, or an error for the client) cannot take more steps.
+func (u *UI) openAuthRequest(w http.ResponseWriter, r *http.Request, id string) *storage.AuthRequest {
+	a := u.authRequest(w, r, id)
+	if a != nil && finished(a) {
+		u.renderError(w, r, errFinishedRequest)
+		return nil
+	}
+	return a
+}
+
+func finished(a *storage.AuthRequest) bool { return a.CodeHash != nil || a.ErrorCode != "" }
+
+// clientName is what the pages call the application. It reports false
+// after showing the page for a client that no longer exists.
+func (u *UI) clientName(w http.ResponseWriter, r *http.Request, clientID string) (string, bool) {
+	c, err := u.store.Clients().Get(r.Context(), clientID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		u.renderError(w, r, errUnknownClient)
+		return "", false
+	case err != nil:
+		u.serverError(w, r, "loading the client failed", err)
+		return "", false
+	}
+	return c.Name, true
+}
+
+// plausibleID screens an id from the browser before it reaches a query:
+// databases refuse invalid UTF-8 and NUL bytes, and no id is long.
+func plausibleID(id string) bool {
+	return len(id) <= 128 && utf8.ValidString(id) && !strings.ContainsFunc(id, unicode.IsControl)
+}

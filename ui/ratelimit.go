@@ -1,0 +1,125 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/netip"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// limit is one kind of password failure counter, kept in the database so
+// that every replica sees the same count.
+type limit struct {
+	kind      string        // names the counter in the audit log
+	prefix    string        // key prefix in the rate_limits table
+	threshold int64         // failures from which each failure locks
+	firstLock time.Duration // the first lock; each further lock doubles it
+	maxLock   time.Duration
+	forget    time.Duration // failures are forgotten this long after the last
+}
+
+var (
+	// Consecutive failures for one email, known or not: the answer must not
+	// tell whether an account exists. A success resets it.
+	emailLimit = limit{kind: "email", prefix: "pw:email:", threshold: 5,
+		firstLock: 30 * time.Second, maxLock: 15 * time.Minute, forget: 24 * time.Hour}
+	// Failures from one client address, whatever the email. Successes are
+	// neither counted nor reset it: an office NAT or a load balancer sends
+	// many, and a success must not wipe an attacker's failures.
+	ipLimit = limit{kind: "ip", prefix: "pw:ip:", threshold: 50,
+		firstLock: time.Minute, maxLock: 15 * time.Minute, forget: time.Hour}
+)
+
+// lockFor is how long the lock after locks earlier ones lasts.
+func (l limit) lockFor(locks int64) time.Duration {
+	d := l.firstLock
+	for i := int64(0); i < locks && d < l.maxLock; i++ {
+		d *= 2
+	}
+	return min(d, l.maxLock)
+}
+
+// counter is one counter a password attempt is charged to.
+type counter struct {
+	limit limit
+	key   string
+}
+
+// passwordCounters are the counters of an attempt for email from ip: the
+// email's first, then the address's when it is known. An IPv6 client is
+// counted by its /64, which one subscriber usually holds whole.
+func passwordCounters(email string, ip netip.Addr) []counter {
+	cs := []counter{{emailLimit, emailLimit.prefix + storage.NormalizeEmail(email)}}
+	if !ip.IsValid() {
+		return cs
+	}
+	key := ip.String()
+	if !ip.Is4() {
+		p, _ := ip.Prefix(64)
+		key = p.String()
+	}
+	return append(cs, counter{ipLimit, ipLimit.prefix + key})
+}
+
+// lockedUntil is when the last lock in force on any of cs ends, or the zero
+// time when none is.
+func lockedUntil(ctx context.Context, rl storage.RateLimits, cs []counter, now time.Time) (time.Time, error) {
+	var until time.Time
+	for _, c := range cs {
+		got, err := rl.Get(ctx, c.key)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if got.LockedUntil != nil && got.LockedUntil.After(now) && got.LockedUntil.After(until) {
+			until = *got.LockedUntil
+		}
+	}
+	return until, nil
+}
+
+// newLock is a lock countFailure set, for the audit log.
+type newLock struct {
+	Counter  string    `json:"counter"`
+	Failures int64     `json:"failures"`
+	Until    time.Time `json:"until"`
+}
+
+// countFailure charges a failure to each of cs and locks every counter that
+// reached its threshold and is not locked already. It returns the locks set.
+func countFailure(ctx context.Context, rl storage.RateLimits, cs []counter, now time.Time) ([]newLock, error) {
+	var locks []newLock
+	for _, c := range cs {
+		got, err := rl.Fail(ctx, c.key, now.Add(c.limit.forget))
+		if err != nil {
+			return nil, err
+		}
+		lockedNow := got.LockedUntil != nil && got.LockedUntil.After(now)
+		if got.Failures < c.limit.threshold || lockedNow {
+			continue
+		}
+		until := now.Add(c.limit.lockFor(got.Locks))
+		if err := rl.Lock(ctx, c.key, until); err != nil {
+			return nil, err
+		}
+		locks = append(locks, newLock{Counter: c.limit.kind, Failures: got.Failures, Until: until.UTC()})
+	}
+	return locks, nil
+}
+
+// lockedMessage tells the user when to come back. The time is rounded up
+// to the minute, so trying at the minute shown works.
+func lockedMessage(until time.Time) string {
+	at := until.UTC().Truncate(time.Minute)
+	if at.Before(until) {
+		at = at.Add(time.Minute)
+	}
+	return fmt.Sprintf("Too many attempts. Try again at %s UTC.", at.Format("15:04"))
+}
+
+// retryAfter is the Retry-After header for a lock: whole seconds, rounded up.
+func retryAfter(until, now time.Time) string {
+	return fmt.Sprint(int64(math.Ceil(until.Sub(now).Seconds())))
+}

@@ -1,0 +1,159 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gatehouse-id/gatehouse/mfa/password"
+	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/ui/middleware"
+)
+
+// maxFormBody is the largest form body the pages accept.
+const maxFormBody = 64 << 10
+
+// Config holds the settings of the hosted pages.
+type Config struct {
+	// Issuer is the provider's issuer URL; its origin is trusted for forms.
+	Issuer string
+	// ProductName is shown at the top of every page. Default "Gatehouse".
+	ProductName string
+	// SessionCookie names the browser session cookie. Default
+	// "__Host-gatehouse_session" with SecureCookies, "gatehouse_session"
+	// without.
+	SessionCookie string
+	// SecureCookies marks cookies Secure (an https issuer).
+	SecureCookies bool
+	// SessionIdle and SessionMax are the browser session's idle and
+	// absolute lifetimes. Defaults 30m and 12h.
+	SessionIdle, SessionMax time.Duration
+	// Logger receives the details of errors. Default: discard.
+	Logger *slog.Logger
+	// Metrics registers the sign-in metrics; nil leaves them unregistered.
+	Metrics prometheus.Registerer
+}
+
+// passwordHasher is what the password step needs of *password.Hasher.
+type passwordHasher interface {
+	Verify(ctx context.Context, plain, encoded string) (bool, error)
+	VerifyDummy(ctx context.Context, plain string) error
+	NeedsRehash(encoded string) bool
+	Hash(ctx context.Context, plain string) (string, error)
+}
+
+// UI is the set of hosted pages.
+type UI struct {
+	cfg     Config
+	store   *storage.Store
+	hasher  passwordHasher
+	log     *slog.Logger
+	pages   *pages
+	metrics *metrics
+	csrf    *http.CrossOriginProtection
+	assets  *assets
+}
+
+// New checks cfg, parses every page template and registers the metrics. It
+// fails if a required template is missing or does not parse.
+func New(cfg Config, store *storage.Store, hasher *password.Hasher) (*UI, error) {
+	if store == nil || hasher == nil {
+		return nil, errors.New("ui: a store and a password hasher are required")
+	}
+	if err := cfg.fillDefaults(); err != nil {
+		return nil, err
+	}
+	u := &UI{cfg: cfg, store: store, hasher: hasher, log: cfg.Logger}
+	var err error
+	if u.assets, err = loadAssets(); err != nil {
+		return nil, err
+	}
+	if u.pages, err = parsePages(templateFiles, cfg.ProductName, u.assets.url(stylesheet)); err != nil {
+		return nil, err
+	}
+	if u.metrics, err = newMetrics(cfg.Metrics); err != nil {
+		return nil, err
+	}
+	if u.csrf, err = u.newCrossOriginProtection(); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+func (c *Config) fillDefaults() error {
+	if c.ProductName == "" {
+		c.ProductName = "Gatehouse"
+	}
+	if c.SessionCookie == "" {
+		c.SessionCookie = "gatehouse_session"
+		if c.SecureCookies {
+			c.SessionCookie = "__Host-gatehouse_session"
+		}
+	}
+	if strings.HasPrefix(c.SessionCookie, "__Host-") && !c.SecureCookies {
+		return fmt.Errorf("ui: the cookie name %q needs SecureCookies (browsers drop __Host- cookies without Secure)", c.SessionCookie)
+	}
+	if c.SessionIdle <= 0 {
+		c.SessionIdle = 30 * time.Minute
+	}
+	if c.SessionMax <= 0 {
+		c.SessionMax = 12 * time.Hour
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// newCrossOriginProtection refuses state-changing requests from other
+// origins with a friendly page. The issuer's own origin is trusted by name,
+// so forms keep working behind a proxy that rewrites the Host header.
+func (u *UI) newCrossOriginProtection() (*http.CrossOriginProtection, error) {
+	p := http.NewCrossOriginProtection()
+	if u.cfg.Issuer != "" {
+		iss, err := url.Parse(u.cfg.Issuer)
+		if err != nil || iss.Scheme == "" || iss.Host == "" {
+			return nil, fmt.Errorf("ui: issuer %q is not an absolute URL", u.cfg.Issuer)
+		}
+		if err := p.AddTrustedOrigin(iss.Scheme + "://" + iss.Host); err != nil {
+			return nil, fmt.Errorf("ui: issuer origin: %w", err)
+		}
+	}
+	p.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u.log.WarnContext(r.Context(), "refused a cross-origin form submission",
+			slog.String("path", r.URL.Path), slog.String("request_id", middleware.RequestIDFrom(r.Context())))
+		u.renderError(w, r, errCrossOrigin)
+	}))
+	return p, nil
+}
+
+// Routes mounts the hosted pages on r: /login, /login/password, /logout and
+// /static/*.
+func (u *UI) Routes(r chi.Router) {
+	r.Group(func(r chi.Router) {
+		r.Use(middleware.SecurityHeaders, middleware.LimitBody(maxFormBody))
+		r.Get("/login", u.dispatch)
+		r.Get("/login/password", u.showPassword)
+		r.Get("/logout", u.showLogout)
+		r.Group(func(r chi.Router) {
+			r.Use(u.csrf.Handler)
+			r.Post("/login/password", u.submitPassword)
+			r.Post("/logout", u.submitLogout)
+		})
+		r.HandleFunc("/login/*", u.notFound)
+		r.HandleFunc("/logout/*", u.notFound)
+	})
+	r.Get("/static/*", u.assets.serve)
+}
+
+func (u *UI) notFound(w http.ResponseWriter, r *http.Request) {
+	u.renderError(w, r, errNotFound)
+}
