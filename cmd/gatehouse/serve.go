@@ -39,8 +39,9 @@ func runServe(cmd *cobra.Command, noMigrate bool) error {
 	}
 	ctx := cmd.Context()
 	log := cfg.Logger(cmd.ErrOrStderr())
-	// The OpenID library logs through the default logger.
-	slog.SetDefault(log)
+	// The OpenID library logs through the default logger; its start-up
+	// chatter (one line per route) is below what an operator needs.
+	slog.SetDefault(slog.New(warnAndAbove{log.Handler()}))
 	key, err := cfg.secretKey()
 	if err != nil {
 		return err
@@ -77,7 +78,7 @@ func runServe(cmd *cobra.Command, noMigrate bool) error {
 	}
 	log.Info("Gatehouse is running", "issuer", cfg.Issuer, "listen", ln.Addr().String(), "database", string(st.Dialect()))
 	log.Info("next: create a user with `gatehouse user create --email you@example.com --password-stdin`, " +
-		"then a client with `gatehouse client create --name My App --redirect-uri http://localhost:3000/callback`")
+		"then a client with `gatehouse client create --name \"My App\" --redirect-uri http://localhost:3000/callback`")
 	return srv.serve(ctx, ln)
 }
 
@@ -115,3 +116,16 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("stopped")
 	return nil
 }
+
+// warnAndAbove passes on only warnings and errors.
+type warnAndAbove struct{ slog.Handler }
+
+func (h warnAndAbove) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+}
+
+func (h warnAndAbove) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return warnAndAbove{h.Handler.WithAttrs(attrs)}
+}
+
+func (h warnAndAbove) WithGroup(name string) slog.Handler { return warnAndAbove{h.Handler.WithGroup(name)} }
