@@ -1,6 +1,9 @@
 package mfa
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestACRRankOrdersTheLevels(t *testing.T) {
 	tests := []struct {
@@ -41,6 +44,34 @@ func TestACRForIsTheHighestLevelTheMethodsMeet(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := ACRFor(tc.amr); got != tc.want {
 				t.Errorf("ACRFor(%q) = %q, want %q", tc.amr, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestWithFactor(t *testing.T) {
+	tests := []struct {
+		name string
+		amr  []string
+		add  AMR
+		want []string
+	}{
+		{"TOTP after the password", []string{"pwd"}, AMROTP, []string{"pwd", "otp", "mfa"}},
+		{"TOTP again", []string{"pwd", "otp", "mfa"}, AMROTP, []string{"pwd", "otp", "mfa"}},
+		{"a security key after TOTP", []string{"pwd", "otp", "mfa"}, AMRHardwareKey, []string{"pwd", "otp", "hwk", "mfa"}},
+		{"a factor without the password", nil, AMROTP, []string{"otp"}},
+		{"the password alone", nil, AMRPassword, []string{"pwd"}},
+		{"an unknown method is not a second factor", []string{"pwd", "sms"}, AMRPassword, []string{"pwd", "sms"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := slices.Clone(tc.amr)
+			got := WithFactor(tc.amr, tc.add)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("WithFactor(%q, %q) = %q, want %q", tc.amr, tc.add, got, tc.want)
+			}
+			if !slices.Equal(tc.amr, in) {
+				t.Errorf("WithFactor changed its argument to %q", tc.amr)
 			}
 		})
 	}

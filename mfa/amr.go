@@ -18,3 +18,25 @@ const (
 func hasAMR(amr []string, m AMR) bool {
 	return slices.Contains(amr, string(m))
 }
+
+// WithFactor returns a copy of amr with the method m added and, once the
+// password and another factor are both in it, AMRMultiFactor last.
+func WithFactor(amr []string, m AMR) []string {
+	out := slices.DeleteFunc(slices.Clone(amr), func(v string) bool { return v == string(AMRMultiFactor) })
+	if !hasAMR(out, m) {
+		out = append(out, string(m))
+	}
+	if hasAMR(out, AMRPassword) && slices.ContainsFunc(out, func(v string) bool { return v != string(AMRPassword) && isFactor(v) }) {
+		out = append(out, string(AMRMultiFactor))
+	}
+	return out
+}
+
+// isFactor reports whether v is a method Gatehouse records for a factor.
+func isFactor(v string) bool {
+	switch AMR(v) {
+	case AMRPassword, AMROTP, AMRHardwareKey, AMRSoftwareKey:
+		return true
+	}
+	return false
+}

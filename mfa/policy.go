@@ -24,13 +24,17 @@ const (
 )
 
 // Input is everything the policy looks at, as plain values.
-//
-// The second factor adds here the user's enrolled factors, their
-// organisations' requirements, the client's requirement and an essential acr
-// from the request's claims parameter.
 type Input struct {
 	Request Request
 	Session Session
+	// ClientRequiresMFA: the client asks every user for a second factor.
+	ClientRequiresMFA bool
+	// OrgRequiresMFA: an organisation of the session's user requires a
+	// second factor of them (for every member, or of this member).
+	OrgRequiresMFA bool
+	// Offered are the second factors this server can ask for. A level no
+	// offered factor reaches can never be met.
+	Offered []Factor
 	Now     time.Time
 }
 
@@ -42,11 +46,13 @@ type Request struct {
 	MaxAge *time.Duration
 	// HintSubject is the user a valid id_token_hint names, or "".
 	HintSubject string
-	// ACRValues are the voluntary levels asked for (acr_values). No factor
-	// beyond the password exists yet, so a higher level cannot be reached
-	// and the sign-in ends at the highest level met (SPEC §4).
+	// ACRValues are the voluntary levels asked for (acr_values), in order
+	// of preference.
 	ACRValues []string
-	CreatedAt time.Time
+	// EssentialACR are the levels the claims parameter demands (see
+	// EssentialACR); at least the lowest of them must be met.
+	EssentialACR []string
+	CreatedAt    time.Time
 }
 
 // Session is the browser's live session, if any, and its user's state.
@@ -58,14 +64,15 @@ type Session struct {
 	// AuthTime is when the user last actively signed in.
 	AuthTime time.Time
 	AMR      []string
+	// Factors are the kinds of the user's confirmed second factors, the
+	// default first. A user who has one must use it at every sign-in.
+	Factors []string
 }
 
 // Kind is what a sign-in needs next.
 type Kind int
 
-// The decisions. NeedSecondFactor (the user must prove a second factor) and
-// NeedEnrollment (policy requires a factor the user has not enrolled) come
-// with the TOTP factor.
+// The decisions.
 const (
 	// Complete: the session satisfies the request; finish it with the
 	// Decision's AMR, ACR and AuthTime.
@@ -74,6 +81,11 @@ const (
 	NeedPassword
 	// Fail: the request ends with the Decision's Error for the client.
 	Fail
+	// NeedSecondFactor: the user must prove one of the Decision's Factors.
+	NeedSecondFactor
+	// NeedEnrollment: the user must enroll one of the Decision's Factors
+	// (enrolling proves it).
+	NeedEnrollment
 )
 
 // Decision is the policy's answer. Only the fields of its Kind are set.
@@ -85,28 +97,61 @@ type Decision struct {
 	ACR      string
 	AuthTime time.Time
 
+	// For NeedSecondFactor: the user's factors that meet the requirement,
+	// the default first. For NeedEnrollment: the offered factors that would.
+	Factors []string
+
 	// For Fail.
 	Error            string
 	ErrorDescription string
 }
 
+// Descriptions of the failures, for the client.
+const (
+	descEssentialUnmet   = "None of the essential acr values requested can be met."
+	descNoFactorOffered  = "A second factor is required, but none is available."
+	descNeedSecondFactor = "The user must enter a second factor."
+	descNeedEnrollment   = "The user must set up a second factor."
+)
+
 // Decide says what the sign-in for in.Request still needs, given what the
-// browser session has proved by in.Now. prompt=none never gets a page:
-// where one would be needed, the request fails instead.
+// browser session has proved by in.Now, as SPEC §4's table says.
+// prompt=none never gets a page: where one would be needed, the request
+// fails instead.
 func Decide(in Input) Decision {
-	if reason := passwordNeeded(in); reason != "" {
-		if slices.Contains(in.Request.Prompt, PromptNone) {
-			return Decision{Kind: Fail, Error: LoginRequired, ErrorDescription: reason}
-		}
+	none := slices.Contains(in.Request.Prompt, PromptNone)
+	passwordReason := passwordNeeded(in)
+	if passwordReason != "" && none {
+		return fail(LoginRequired, passwordReason)
+	}
+	need, unmet := requiredLevel(in)
+	switch {
+	case unmet != "" && none:
+		return fail(InteractionRequired, unmet)
+	case unmet != "":
+		return fail(AccessDenied, unmet)
+	case passwordReason != "":
 		return Decision{Kind: NeedPassword}
 	}
+
 	s := in.Session
-	return Decision{
-		Kind:     Complete,
-		AMR:      slices.Clone(s.AMR),
-		ACR:      ACRFor(s.AMR),
-		AuthTime: s.AuthTime,
+	if ACRRank(ACRFor(s.AMR)) >= need {
+		return Decision{Kind: Complete, AMR: slices.Clone(s.AMR), ACR: grantedACR(in), AuthTime: s.AuthTime}
 	}
+	if usable := usableFactors(in, need); len(usable) > 0 {
+		if none {
+			return fail(InteractionRequired, descNeedSecondFactor)
+		}
+		return Decision{Kind: NeedSecondFactor, Factors: usable}
+	}
+	if none {
+		return fail(InteractionRequired, descNeedEnrollment)
+	}
+	return Decision{Kind: NeedEnrollment, Factors: enrollableFactors(in, need)}
+}
+
+func fail(code, description string) Decision {
+	return Decision{Kind: Fail, Error: code, ErrorDescription: description}
 }
 
 // passwordNeeded says, in words fit for the client, why the session does not
@@ -127,4 +172,98 @@ func passwordNeeded(in Input) string {
 		return "The user's last sign-in is older than max_age."
 	}
 	return ""
+}
+
+// requiredLevel is the acr rank the sign-in must reach: the password's,
+// raised by the essential acr, the voluntary acr_values and the policy
+// (the user's own factor, the client, an organisation). When it can never
+// be reached it returns why instead.
+func requiredLevel(in Input) (int, string) {
+	req := in.Request
+	need := ACRRank(ACRPassword)
+	reachable := need
+	for _, f := range in.Offered {
+		reachable = max(reachable, ACRRank(Level(f)))
+	}
+
+	if len(req.EssentialACR) > 0 {
+		lowest := 0
+		for _, v := range req.EssentialACR {
+			if r := ACRRank(v); r > 0 && (lowest == 0 || r < lowest) {
+				lowest = r
+			}
+		}
+		if lowest == 0 || lowest > reachable {
+			return 0, descEssentialUnmet
+		}
+		need = max(need, lowest)
+	}
+	// Voluntary values: the first one Gatehouse knows, or as close to it
+	// as the offered factors get.
+	for _, v := range req.ACRValues {
+		if r := ACRRank(v); r > 0 {
+			need = max(need, min(r, reachable))
+			break
+		}
+	}
+	if in.ClientRequiresMFA || in.OrgRequiresMFA || hasOfferedFactor(in) {
+		if reachable < ACRRank(ACRMFA) {
+			return 0, descNoFactorOffered
+		}
+		need = max(need, ACRRank(ACRMFA))
+	}
+	return need, ""
+}
+
+// grantedACR is the acr a completed sign-in reports: the highest essential
+// value the session meets when the claims parameter demanded some, or else
+// the highest level it meets.
+func grantedACR(in Input) string {
+	met := ACRFor(in.Session.AMR)
+	if len(in.Request.EssentialACR) == 0 {
+		return met
+	}
+	best := ""
+	for _, v := range in.Request.EssentialACR {
+		if r := ACRRank(v); r > 0 && r <= ACRRank(met) && r > ACRRank(best) {
+			best = v
+		}
+	}
+	return best
+}
+
+// offered returns the offered factor of this kind.
+func offered(in Input, kind string) (Factor, bool) {
+	for _, f := range in.Offered {
+		if f.Kind() == kind {
+			return f, true
+		}
+	}
+	return nil, false
+}
+
+func hasOfferedFactor(in Input) bool {
+	return slices.ContainsFunc(in.Session.Factors, func(kind string) bool { _, ok := offered(in, kind); return ok })
+}
+
+// usableFactors are the user's offered factors that reach the rank need.
+func usableFactors(in Input, need int) []string {
+	var out []string
+	for _, kind := range in.Session.Factors {
+		if f, ok := offered(in, kind); ok && ACRRank(Level(f)) >= need && !slices.Contains(out, kind) {
+			out = append(out, kind)
+		}
+	}
+	return out
+}
+
+// enrollableFactors are the offered factors that reach the rank need.
+func enrollableFactors(in Input, need int) []string {
+	var out []string
+	for _, f := range in.Offered {
+		if ACRRank(Level(f)) >= need {
+			out = append(out, f.Kind())
+		}
+	}
+	return out
 }

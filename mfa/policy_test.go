@@ -6,62 +6,177 @@ import (
 	"time"
 )
 
+// securityKey stands in for a phishing-resistant factor, to check that the
+// policy reads levels from the factors rather than knowing TOTP.
+type securityKey struct{ TOTP }
+
+func (securityKey) Kind() string { return "webauthn" }
+func (securityKey) AMR() AMR     { return AMRHardwareKey }
+
 func TestDecide(t *testing.T) {
 	now := time.Date(2025, 3, 14, 12, 0, 0, 0, time.UTC)
 	created := now.Add(-2 * time.Minute) // when the request arrived
 	earlier := now.Add(-time.Hour)       // a sign-in before the request
 	during := now.Add(-time.Minute)      // a sign-in while the request was open
 	dur := func(d time.Duration) *time.Duration { return &d }
-	signedIn := func(at time.Time) Session {
-		return Session{Present: true, UserID: "u1", AuthTime: at, AMR: []string{"pwd"}}
+
+	pwd := []string{"pwd"}
+	pwdOTP := []string{"pwd", "otp", "mfa"}
+	pwdKey := []string{"pwd", "hwk", "mfa"}
+	session := func(at time.Time, amr []string, factors ...string) Session {
+		return Session{Present: true, UserID: "u1", AuthTime: at, AMR: amr, Factors: factors}
 	}
-	complete := func(at time.Time) Decision {
-		return Decision{Kind: Complete, AMR: []string{"pwd"}, ACR: ACRPassword, AuthTime: at}
+	signedIn := func(at time.Time) Session { return session(at, pwd) }
+	complete := func(at time.Time, amr []string, acr string) Decision {
+		return Decision{Kind: Complete, AMR: amr, ACR: acr, AuthTime: at}
 	}
-	loginRequired := func(why string) Decision {
-		return Decision{Kind: Fail, Error: LoginRequired, ErrorDescription: why}
-	}
+	completePwd := func(at time.Time) Decision { return complete(at, pwd, ACRPassword) }
+	failWith := func(code, why string) Decision { return Decision{Kind: Fail, Error: code, ErrorDescription: why} }
+	loginRequired := func(why string) Decision { return failWith(LoginRequired, why) }
 	needPassword := Decision{Kind: NeedPassword}
+	needCode := Decision{Kind: NeedSecondFactor, Factors: []string{KindTOTP}}
+	needEnrollment := Decision{Kind: NeedEnrollment, Factors: []string{KindTOTP}}
 	notSignedIn := "The user is not signed in."
+	none := []string{"none"}
+	essential := func(values ...string) Request { return Request{EssentialACR: values} }
+
+	type policy struct {
+		client, org bool
+		offered     []Factor // nil: TOTP only
+	}
+	withKeys := policy{offered: []Factor{TOTP{}, securityKey{}}}
+	noFactors := policy{offered: []Factor{}}
 
 	tests := []struct {
 		name    string
 		request Request
 		session Session
+		policy  policy
 		want    Decision
 	}{
-		{"no session", Request{}, Session{}, needPassword},
-		{"no session, prompt=none", Request{Prompt: []string{"none"}}, Session{}, loginRequired(notSignedIn)},
-		{"live session", Request{}, signedIn(earlier), complete(earlier)},
-		{"live session, prompt=none answers at once", Request{Prompt: []string{"none"}}, signedIn(earlier), complete(earlier)},
-		{"disabled user", Request{}, Session{Present: true, UserID: "u1", Disabled: true, AuthTime: earlier, AMR: []string{"pwd"}}, needPassword},
-		{"disabled user, prompt=none", Request{Prompt: []string{"none"}}, Session{Present: true, UserID: "u1", Disabled: true, AuthTime: earlier, AMR: []string{"pwd"}}, loginRequired(notSignedIn)},
-		{"session that proved no factor", Request{}, Session{Present: true, UserID: "u1", AuthTime: earlier}, needPassword},
-		{"session with only an unknown method", Request{}, Session{Present: true, UserID: "u1", AuthTime: earlier, AMR: []string{"sms"}}, needPassword},
-		{"id_token_hint names the signed-in user", Request{HintSubject: "u1"}, signedIn(earlier), complete(earlier)},
-		{"id_token_hint names another user", Request{HintSubject: "u2"}, signedIn(earlier), needPassword},
-		{"id_token_hint names another user, prompt=none", Request{HintSubject: "u2", Prompt: []string{"none"}}, signedIn(earlier),
-			loginRequired("The signed-in user is not the user named by id_token_hint.")},
-		{"prompt=login, signed in before the request", Request{Prompt: []string{"login"}}, signedIn(earlier), needPassword},
-		{"prompt=login, signed in during the request", Request{Prompt: []string{"login"}}, signedIn(during), complete(during)},
-		{"prompt=login and consent, signed in before", Request{Prompt: []string{"login", "consent"}}, signedIn(earlier), needPassword},
-		{"max_age met", Request{MaxAge: dur(2 * time.Hour)}, signedIn(earlier), complete(earlier)},
-		{"max_age met exactly", Request{MaxAge: dur(time.Hour)}, signedIn(earlier), complete(earlier)},
-		{"max_age exceeded", Request{MaxAge: dur(30 * time.Minute)}, signedIn(earlier), needPassword},
-		{"max_age exceeded, prompt=none", Request{MaxAge: dur(30 * time.Minute), Prompt: []string{"none"}}, signedIn(earlier),
-			loginRequired("The user's last sign-in is older than max_age.")},
-		{"max_age exceeded, signed in during the request", Request{MaxAge: dur(30 * time.Second)}, signedIn(during), complete(during)},
-		{"max_age=0, signed in before the request", Request{MaxAge: dur(0)}, signedIn(earlier), needPassword},
-		{"max_age=0, signed in during the request", Request{MaxAge: dur(0)}, signedIn(during), complete(during)},
-		{"acr_values above what exists ends at the level met", Request{ACRValues: []string{ACRMFA}}, signedIn(earlier), complete(earlier)},
-		{"acr_values met", Request{ACRValues: []string{ACRPassword}}, signedIn(earlier), complete(earlier)},
-		{"second factor already proved", Request{}, Session{Present: true, UserID: "u1", AuthTime: earlier, AMR: []string{"pwd", "otp", "mfa"}},
-			Decision{Kind: Complete, AMR: []string{"pwd", "otp", "mfa"}, ACR: ACRMFA, AuthTime: earlier}},
+		// The password step and its prompts.
+		{name: "no session", session: Session{}, want: needPassword},
+		{name: "no session, prompt=none", request: Request{Prompt: none}, want: loginRequired(notSignedIn)},
+		{name: "live session", session: signedIn(earlier), want: completePwd(earlier)},
+		{name: "disabled user", session: Session{Present: true, UserID: "u1", Disabled: true, AuthTime: earlier, AMR: pwd}, want: needPassword},
+		{name: "disabled user, prompt=none", request: Request{Prompt: none},
+			session: Session{Present: true, UserID: "u1", Disabled: true, AuthTime: earlier, AMR: pwd}, want: loginRequired(notSignedIn)},
+		{name: "session that proved no factor", session: session(earlier, nil), want: needPassword},
+		{name: "session with only an unknown method", session: session(earlier, []string{"sms"}), want: needPassword},
+		{name: "session with a second factor but no password", session: session(earlier, []string{"otp"}, KindTOTP), want: needPassword},
+		{name: "id_token_hint names the signed-in user", request: Request{HintSubject: "u1"}, session: signedIn(earlier), want: completePwd(earlier)},
+		{name: "id_token_hint names another user", request: Request{HintSubject: "u2"}, session: signedIn(earlier), want: needPassword},
+		{name: "id_token_hint names another user, prompt=none", request: Request{HintSubject: "u2", Prompt: none}, session: signedIn(earlier),
+			want: loginRequired("The signed-in user is not the user named by id_token_hint.")},
+		{name: "prompt=login, signed in before the request", request: Request{Prompt: []string{"login"}}, session: signedIn(earlier), want: needPassword},
+		{name: "prompt=login, signed in during the request", request: Request{Prompt: []string{"login"}}, session: signedIn(during), want: completePwd(during)},
+		{name: "prompt=login and consent, signed in before", request: Request{Prompt: []string{"login", "consent"}}, session: signedIn(earlier), want: needPassword},
+		{name: "max_age met", request: Request{MaxAge: dur(2 * time.Hour)}, session: signedIn(earlier), want: completePwd(earlier)},
+		{name: "max_age met exactly", request: Request{MaxAge: dur(time.Hour)}, session: signedIn(earlier), want: completePwd(earlier)},
+		{name: "max_age exceeded", request: Request{MaxAge: dur(30 * time.Minute)}, session: signedIn(earlier), want: needPassword},
+		{name: "max_age exceeded, prompt=none", request: Request{MaxAge: dur(30 * time.Minute), Prompt: none}, session: signedIn(earlier),
+			want: loginRequired("The user's last sign-in is older than max_age.")},
+		{name: "max_age exceeded, signed in during the request", request: Request{MaxAge: dur(30 * time.Second)}, session: signedIn(during), want: completePwd(during)},
+		{name: "max_age=0, signed in before the request", request: Request{MaxAge: dur(0)}, session: signedIn(earlier), want: needPassword},
+		{name: "max_age=0, signed in during the request", request: Request{MaxAge: dur(0)}, session: signedIn(during), want: completePwd(during)},
+
+		// Both factors again: a second factor proved before the request does
+		// not answer prompt=login or an exceeded max_age.
+		{name: "prompt=login, both factors proved before the request", request: Request{Prompt: []string{"login"}},
+			session: session(earlier, pwdOTP, KindTOTP), want: needPassword},
+		{name: "max_age exceeded, both factors proved before", request: Request{MaxAge: dur(time.Minute)},
+			session: session(earlier, pwdOTP, KindTOTP), want: needPassword},
+		{name: "prompt=login, password entered again during the request", request: Request{Prompt: []string{"login"}},
+			session: session(during, pwd, KindTOTP), want: needCode},
+
+		// SPEC §4, row "no acr asked": the policy only (user, organisations, client).
+		{name: "no acr / can be met now: acr is the highest level the session meets", session: session(earlier, pwdOTP, KindTOTP),
+			want: complete(earlier, pwdOTP, ACRMFA)},
+		{name: "no acr / can be met now: a user without a factor signs in with the password", session: signedIn(earlier),
+			want: completePwd(earlier)},
+		{name: "no acr / the user's own factor is asked for", session: session(earlier, pwd, KindTOTP), want: needCode},
+		{name: "no acr / the client requires a second factor the user has", session: session(earlier, pwd, KindTOTP),
+			policy: policy{client: true}, want: needCode},
+		{name: "no acr / the client requires a second factor: needs enrollment first", session: signedIn(earlier),
+			policy: policy{client: true}, want: needEnrollment},
+		{name: "no acr / an organisation requires a second factor: needs enrollment first", session: signedIn(earlier),
+			policy: policy{org: true}, want: needEnrollment},
+		{name: "no acr / an organisation requires a second factor the session proved", session: session(earlier, pwdOTP, KindTOTP),
+			policy: policy{org: true}, want: complete(earlier, pwdOTP, ACRMFA)},
+		{name: "no acr / required but no second factor is offered → access_denied", session: signedIn(earlier),
+			policy: policy{client: true, offered: []Factor{}}, want: failWith(AccessDenied, descNoFactorOffered)},
+		{name: "no acr / a factor the server does not offer is not asked for", session: session(earlier, pwd, "webauthn"),
+			want: completePwd(earlier)},
+
+		// SPEC §4, row "acr_values (voluntary)": raised to the first listed level Gatehouse supports.
+		{name: "acr_values voluntary / can be met now", request: Request{ACRValues: []string{ACRPassword}}, session: signedIn(earlier),
+			want: completePwd(earlier)},
+		{name: "acr_values voluntary / can be met now: acr is the highest level met", request: Request{ACRValues: []string{ACRPassword}},
+			session: session(earlier, pwdOTP, KindTOTP), want: complete(earlier, pwdOTP, ACRMFA)},
+		{name: "acr_values voluntary / asked for the missing factor", request: Request{ACRValues: []string{ACRMFA}},
+			session: session(earlier, pwd, KindTOTP), want: needCode},
+		{name: "acr_values voluntary / needs enrollment first", request: Request{ACRValues: []string{ACRMFA}},
+			session: signedIn(earlier), want: needEnrollment},
+		{name: "acr_values voluntary / the first known level counts", request: Request{ACRValues: []string{"urn:example:loa:3", ACRPassword, ACRMFA}},
+			session: signedIn(earlier), want: completePwd(earlier)},
+		{name: "acr_values voluntary / only unknown levels leave the policy", request: Request{ACRValues: []string{"urn:example:loa:3"}},
+			session: signedIn(earlier), want: completePwd(earlier)},
+		{name: "acr_values voluntary / can never be met: ends at the highest level reachable",
+			request: Request{ACRValues: []string{ACRPhishingResistant}}, session: session(earlier, pwdOTP, KindTOTP),
+			want: complete(earlier, pwdOTP, ACRMFA)},
+		{name: "acr_values voluntary / can never be met: the highest level reachable needs the factor",
+			request: Request{ACRValues: []string{ACRPhishingResistant}}, session: session(earlier, pwd, KindTOTP), want: needCode},
+		{name: "acr_values voluntary / can never be met: without any second factor offered, ends at the password",
+			request: Request{ACRValues: []string{ACRMFA}}, session: signedIn(earlier), policy: noFactors, want: completePwd(earlier)},
+
+		// SPEC §4, row "essential acr in claims": at least the lowest listed level.
+		{name: "essential acr / can be met now", request: essential(ACRPassword), session: signedIn(earlier), want: completePwd(earlier)},
+		{name: "essential acr / can be met now: acr is the highest requested value met", request: essential(ACRPassword, ACRMFA),
+			session: session(earlier, pwdOTP, KindTOTP), want: complete(earlier, pwdOTP, ACRMFA)},
+		{name: "essential acr / can be met now: a lower requested value when the user has no factor", request: essential(ACRMFA, ACRPassword),
+			session: signedIn(earlier), want: completePwd(earlier)},
+		{name: "essential acr / can be met now: never a value that was not requested", request: essential(ACRMFA),
+			session: session(earlier, pwdKey, "webauthn"), policy: withKeys, want: complete(earlier, pwdKey, ACRMFA)},
+		{name: "essential acr / asked for the missing factor", request: essential(ACRMFA), session: session(earlier, pwd, KindTOTP), want: needCode},
+		{name: "essential acr / needs enrollment first", request: essential(ACRMFA), session: signedIn(earlier), want: needEnrollment},
+		{name: "essential acr / needs enrollment first: only a factor that reaches the level", request: essential(ACRPhishingResistant),
+			session: session(earlier, pwdOTP, KindTOTP), policy: withKeys, want: Decision{Kind: NeedEnrollment, Factors: []string{"webauthn"}}},
+		{name: "essential acr / the lowest listed level counts", request: essential(ACRPhishingResistant, ACRMFA),
+			session: session(earlier, pwdOTP, KindTOTP), want: complete(earlier, pwdOTP, ACRMFA)},
+		{name: "essential acr / can never be met → access_denied", request: essential(ACRPhishingResistant), session: session(earlier, pwdOTP, KindTOTP),
+			want: failWith(AccessDenied, descEssentialUnmet)},
+		{name: "essential acr / can never be met → access_denied, without asking for the password", request: essential(ACRPhishingResistant),
+			want: failWith(AccessDenied, descEssentialUnmet)},
+		{name: "essential acr / only unknown levels can never be met → access_denied", request: essential("urn:example:loa:3"),
+			session: signedIn(earlier), want: failWith(AccessDenied, descEssentialUnmet)},
+		{name: "essential acr / above the voluntary acr_values wins", request: Request{EssentialACR: []string{ACRMFA}, ACRValues: []string{ACRPassword}},
+			session: session(earlier, pwd, KindTOTP), want: needCode},
+
+		// SPEC §4, row "any of the above with prompt=none".
+		{name: "prompt=none / can be met now: answered at once", request: Request{Prompt: none, ACRValues: []string{ACRMFA}},
+			session: session(earlier, pwdOTP, KindTOTP), want: complete(earlier, pwdOTP, ACRMFA)},
+		{name: "prompt=none / needs the second factor → interaction_required", request: Request{Prompt: none},
+			session: session(earlier, pwd, KindTOTP), want: failWith(InteractionRequired, descNeedSecondFactor)},
+		{name: "prompt=none / acr_values needs the second factor → interaction_required", request: Request{Prompt: none, ACRValues: []string{ACRMFA}},
+			session: session(earlier, pwd, KindTOTP), want: failWith(InteractionRequired, descNeedSecondFactor)},
+		{name: "prompt=none / needs enrollment → interaction_required", request: Request{Prompt: none}, session: signedIn(earlier),
+			policy: policy{org: true}, want: failWith(InteractionRequired, descNeedEnrollment)},
+		{name: "prompt=none / essential acr needs enrollment → interaction_required", request: Request{Prompt: none, EssentialACR: []string{ACRMFA}},
+			session: signedIn(earlier), want: failWith(InteractionRequired, descNeedEnrollment)},
+		{name: "prompt=none / can never be met → interaction_required", request: Request{Prompt: none, EssentialACR: []string{ACRPhishingResistant}},
+			session: session(earlier, pwdOTP, KindTOTP), want: failWith(InteractionRequired, descEssentialUnmet)},
+		{name: "prompt=none / no session at all → login_required", request: Request{Prompt: none, EssentialACR: []string{ACRPhishingResistant}},
+			want: loginRequired(notSignedIn)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.request.CreatedAt = created
-			got := Decide(Input{Request: tc.request, Session: tc.session, Now: now})
+			offered := tc.policy.offered
+			if offered == nil {
+				offered = []Factor{TOTP{}}
+			}
+			got := Decide(Input{Request: tc.request, Session: tc.session, ClientRequiresMFA: tc.policy.client,
+				OrgRequiresMFA: tc.policy.org, Offered: offered, Now: now})
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("Decide = %+v\nwant      %+v", got, tc.want)
 			}

@@ -2,9 +2,10 @@ package ui
 
 import (
 	"errors"
-	"math"
+	"fmt"
 	"net/http"
-	"time"
+	"net/url"
+	"slices"
 
 	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -35,8 +36,12 @@ func (u *UI) dispatch(w http.ResponseWriter, r *http.Request) {
 		u.serverError(w, r, "loading the browser session failed", err)
 		return
 	}
+	s := u.signinOrError(w, r, a, bs)
+	if s == nil {
+		return
+	}
 
-	d := mfa.Decide(mfa.Input{Request: policyRequest(a), Session: policySession(bs), Now: time.Now()})
+	d := s.decide()
 	switch d.Kind {
 	case mfa.Complete:
 		err = u.store.AuthRequests().Complete(ctx, a.ID, storage.Completion{
@@ -51,9 +56,17 @@ func (u *UI) dispatch(w http.ResponseWriter, r *http.Request) {
 	case mfa.NeedPassword:
 		http.Redirect(w, r, passwordURL(a.ID), http.StatusSeeOther)
 		return
-	default:
-		u.serverError(w, r, "the sign-in policy gave an unknown decision", errors.New("unknown decision kind"))
+	case mfa.NeedSecondFactor:
+		if slices.Contains(d.Factors, mfa.KindTOTP) {
+			http.Redirect(w, r, otpStepURL(a.ID), http.StatusSeeOther)
+			return
+		}
+		err = fmt.Errorf("no page for the second factors %q", d.Factors)
+	case mfa.NeedEnrollment:
+		http.Redirect(w, r, enrollStepURL(a.ID), http.StatusSeeOther)
 		return
+	default:
+		err = errors.New("unknown decision kind")
 	}
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
@@ -66,32 +79,20 @@ func (u *UI) dispatch(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// policyRequest is what the policy needs from the stored request.
-func policyRequest(a *storage.AuthRequest) mfa.Request {
-	req := mfa.Request{
-		Prompt:      a.Prompt,
-		HintSubject: a.HintSubject,
-		ACRValues:   a.ACRValues,
-		CreatedAt:   a.CreatedAt,
+// signinOrError loads the policy's inputs, or shows the page saying why it
+// cannot and returns nil.
+func (u *UI) signinOrError(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, bs *browserSession) *signin {
+	s, err := u.loadSignin(r.Context(), a, bs)
+	switch {
+	case errors.Is(err, errClientGone):
+		u.renderError(w, r, errUnknownClient)
+		return nil
+	case err != nil:
+		u.serverError(w, r, "loading the sign-in policy's inputs failed", err)
+		return nil
 	}
-	// A max_age beyond what a Duration holds (292 years) limits nothing.
-	if a.MaxAge != nil && *a.MaxAge <= int64(math.MaxInt64/time.Second) {
-		maxAge := time.Duration(max(*a.MaxAge, 0)) * time.Second
-		req.MaxAge = &maxAge
-	}
-	return req
+	return s
 }
 
-// policySession is what the policy needs from the browser session.
-func policySession(bs *browserSession) mfa.Session {
-	if bs == nil {
-		return mfa.Session{}
-	}
-	return mfa.Session{
-		Present:  true,
-		UserID:   bs.user.ID,
-		Disabled: bs.user.Disabled,
-		AuthTime: bs.session.AuthTime,
-		AMR:      bs.session.AMR,
-	}
-}
+// enrollStepURL is the forced enrollment during sign-in.
+func enrollStepURL(id string) string { return "/login/enroll?id=" + url.QueryEscape(id) }

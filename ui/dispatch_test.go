@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
@@ -189,5 +190,137 @@ func TestDispatcherRequestStates(t *testing.T) {
 				t.Errorf("heading %q", h)
 			}
 		})
+	})
+}
+
+// TestDispatcherSecondFactor checks that the dispatcher gathers who
+// requires a second factor (the user's own factor, their organisations,
+// the client, the request) and sends the browser where SPEC §4 says.
+func TestDispatcherSecondFactor(t *testing.T) {
+	const (
+		toOTP    = "/login/otp?id="
+		toEnroll = "/login/enroll?id="
+		toDone   = "/authorize/callback?id="
+	)
+	pwd := []string{"pwd"}
+	both := []string{"pwd", "otp", "mfa"}
+	essential := func(values string) func(a *storage.AuthRequest) {
+		return func(a *storage.AuthRequest) {
+			a.Claims = `{"id_token":{"acr":{"essential":true,"values":[` + values + `]}}}`
+		}
+	}
+	type setup struct {
+		app          bool // the user has an authenticator app
+		org          bool // an organisation requires a second factor of every member
+		orgOptional  bool // an organisation that does not
+		memberOfOrg  bool // an organisation requires a second factor of this member
+		client       bool // the client requires a second factor
+		sessionProof []string
+	}
+	tests := []struct {
+		name    string
+		setup   setup
+		request func(a *storage.AuthRequest)
+		want    string
+		// For toDone: the error, or else the acr the request completed with.
+		wantError, wantACR string
+	}{
+		{name: "a user with an authenticator app is asked for a code", setup: setup{app: true, sessionProof: pwd}, want: toOTP},
+		{name: "a session that proved the code completes with both factors", setup: setup{app: true, sessionProof: both},
+			want: toDone, wantACR: mfa.ACRMFA},
+		{name: "a missing code with prompt=none is interaction_required", setup: setup{app: true, sessionProof: pwd},
+			request: func(a *storage.AuthRequest) { a.Prompt = storage.StringList{"none"} }, want: toDone, wantError: mfa.InteractionRequired},
+		{name: "an organisation that requires 2FA sends a member without a factor to enroll", setup: setup{org: true, sessionProof: pwd},
+			want: toEnroll},
+		{name: "an organisation that requires 2FA of this member", setup: setup{orgOptional: true, memberOfOrg: true, sessionProof: pwd},
+			want: toEnroll},
+		{name: "an organisation that does not require 2FA", setup: setup{orgOptional: true, sessionProof: pwd},
+			want: toDone, wantACR: mfa.ACRPassword},
+		{name: "an organisation that requires 2FA of a member with an app", setup: setup{org: true, app: true, sessionProof: pwd},
+			want: toOTP},
+		{name: "enrollment needed with prompt=none is interaction_required", setup: setup{org: true, sessionProof: pwd},
+			request: func(a *storage.AuthRequest) { a.Prompt = storage.StringList{"none"} }, want: toDone, wantError: mfa.InteractionRequired},
+		{name: "a client that requires 2FA", setup: setup{client: true, sessionProof: pwd}, want: toEnroll},
+		{name: "acr_values asks for a second factor the user has", setup: setup{app: true, sessionProof: pwd},
+			request: func(a *storage.AuthRequest) { a.ACRValues = storage.StringList{mfa.ACRMFA} }, want: toOTP},
+		{name: "acr_values asks for a second factor the user lacks", setup: setup{sessionProof: pwd},
+			request: func(a *storage.AuthRequest) { a.ACRValues = storage.StringList{mfa.ACRMFA} }, want: toEnroll},
+		{name: "an essential acr that can never be met is access_denied", setup: setup{app: true, sessionProof: both},
+			request: essential(`"urn:gatehouse:acr:phr"`), want: toDone, wantError: mfa.AccessDenied},
+		{name: "an essential acr that can never be met, with prompt=none", setup: setup{app: true, sessionProof: both},
+			request: func(a *storage.AuthRequest) {
+				essential(`"urn:gatehouse:acr:phr"`)(a)
+				a.Prompt = storage.StringList{"none"}
+			}, want: toDone, wantError: mfa.InteractionRequired},
+		{name: "an essential acr is answered with the highest requested level met", setup: setup{sessionProof: pwd},
+			request: essential(`"urn:gatehouse:acr:mfa","urn:gatehouse:acr:pwd"`), want: toDone, wantACR: mfa.ACRPassword},
+		{name: "an essential acr that needs the code", setup: setup{app: true, sessionProof: pwd},
+			request: essential(`"urn:gatehouse:acr:mfa"`), want: toOTP},
+		{name: "without a session the password comes first", setup: setup{app: true, client: true},
+			want: "/login/password?id="},
+	}
+	storagetest.EachBackend(t, func(t *testing.T, store *storage.Store) {
+		env := newEnv(t, store)
+		ctx := context.Background()
+		strict := &storage.Client{Name: "Strict App", RedirectURIs: storage.StringList{"https://strict.example/cb"}, RequireMFA: true}
+		must(t, store.Clients().Create(ctx, strict))
+		for i, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				e := env.browser(t)
+				user := e.newUser()
+				if tc.setup.app {
+					e.enrollApp(user)
+				}
+				joinOrg := func(require, memberRequire bool) {
+					o := &storage.Org{Slug: fmt.Sprintf("org-%d", i), Name: "Org", Policy: storage.Policy{RequireMFA: require}}
+					must(t, store.Orgs().Create(ctx, o))
+					must(t, store.Orgs().AddMember(ctx, o.ID, user.ID, storage.RoleMember))
+					if memberRequire {
+						must(t, store.Orgs().SetMemberRequireMFA(ctx, o.ID, user.ID, true))
+					}
+				}
+				if tc.setup.org {
+					joinOrg(true, false)
+				}
+				if tc.setup.orgOptional {
+					joinOrg(false, tc.setup.memberOfOrg)
+				}
+				var cookie string
+				if tc.setup.sessionProof != nil {
+					secret, digest := storage.NewSecret()
+					must(t, store.Sessions().Create(ctx, &storage.Session{IDHash: digest, UserID: user.ID,
+						AuthTime: time.Now().Add(-time.Hour), AMR: tc.setup.sessionProof, ExpiresAt: time.Now().Add(time.Hour)}))
+					cookie = secret
+					e.setCookie(cookie)
+				}
+				a := e.addAuthRequest(func(a *storage.AuthRequest) {
+					if tc.setup.client {
+						a.ClientID, a.RedirectURI = strict.ID, strict.RedirectURIs[0]
+					}
+					if tc.request != nil {
+						tc.request(a)
+					}
+				})
+
+				wantRedirect(t, e.get("/login?id="+a.ID), tc.want+a.ID)
+				got := e.authRequest(a.ID)
+				switch {
+				case tc.want != toDone:
+					if got.Done || got.ErrorCode != "" {
+						t.Errorf("request ended (done %v, error %q) before the step", got.Done, got.ErrorCode)
+					}
+				case tc.wantError != "":
+					if got.ErrorCode != tc.wantError || got.Done {
+						t.Errorf("request: done %v, error %q; want error %q", got.Done, got.ErrorCode, tc.wantError)
+					}
+				default:
+					if !got.Done || got.ACR != tc.wantACR || !slices.Equal(got.AMR, tc.setup.sessionProof) ||
+						!storage.SecretMatches(got.SessionHash, cookie) {
+						t.Errorf("request: done %v, acr %q, amr %q; want done by the session with %q, %q",
+							got.Done, got.ACR, got.AMR, tc.wantACR, tc.setup.sessionProof)
+					}
+				}
+			})
+		}
 	})
 }

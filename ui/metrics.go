@@ -10,17 +10,21 @@ import (
 // Sign-in outcomes, the values of the outcome label.
 const (
 	outcomeSuccess = "success" // the factor was proved
-	outcomeFailure = "failure" // a wrong email or password (or a refused user)
+	outcomeFailure = "failure" // a wrong email, password or code (or a refused user)
 	outcomeLocked  = "locked"  // refused by a rate-limit lock before checking
 	outcomeBusy    = "busy"    // no hashing slot came free in time
 )
 
-// factorPassword is the factor label of the password step.
-const factorPassword = "password"
+// Factor labels: the password step, and each second factor by its kind.
+const (
+	factorPassword = "password"
+	factorTOTP     = "totp"
+)
 
 type metrics struct {
 	signins          *prometheus.CounterVec
 	passwordDuration prometheus.Histogram
+	enrollments      *prometheus.CounterVec
 }
 
 // newMetrics makes the sign-in metrics and registers them with reg unless
@@ -37,11 +41,19 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "Time to answer a password step that checked a password, hashing included.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}),
+		enrollments: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_mfa_enrollments_total",
+			Help: "Second factors enrolled, by factor.",
+		}, []string{"factor"}),
 	}
 	// Every outcome exists from the start, so rates work before the first.
 	for _, o := range []string{outcomeSuccess, outcomeFailure, outcomeLocked, outcomeBusy} {
 		m.signins.WithLabelValues(factorPassword, o)
 	}
+	for _, o := range []string{outcomeSuccess, outcomeFailure, outcomeLocked} {
+		m.signins.WithLabelValues(factorTOTP, o)
+	}
+	m.enrollments.WithLabelValues("totp")
 	if reg == nil {
 		return m, nil
 	}
@@ -50,6 +62,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if m.passwordDuration, err = register(reg, m.passwordDuration); err != nil {
+		return nil, err
+	}
+	if m.enrollments, err = register(reg, m.enrollments); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -71,4 +86,9 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 
 func (m *metrics) signin(factor, outcome string) {
 	m.signins.WithLabelValues(factor, outcome).Inc()
+}
+
+// enrolled counts a second factor of this kind enrolled.
+func (m *metrics) enrolled(factor string) {
+	m.enrollments.WithLabelValues(factor).Inc()
 }

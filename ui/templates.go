@@ -23,10 +23,21 @@ const (
 	logoutTemplate    = "logout.html"
 	signedOutTemplate = "signed_out.html"
 	errorTemplate     = "error.html"
+	otpTemplate       = "otp.html"
+
+	accountSecurityTemplate   = "account_security.html"
+	accountRegenerateTemplate = "account_regenerate.html"
+	accountDisableTemplate    = "account_disable.html"
+	enrollStartTemplate       = "enroll_start.html"
+	enrollGuideTemplate       = "enroll_guide.html"
+	enrollQRTemplate          = "enroll_qr.html"
+	enrollCodesTemplate       = "enroll_codes.html"
 )
 
 // requiredPages is checked at start: New fails if one is missing or broken.
-var requiredPages = []string{passwordTemplate, logoutTemplate, signedOutTemplate, errorTemplate}
+var requiredPages = []string{passwordTemplate, logoutTemplate, signedOutTemplate, errorTemplate, otpTemplate,
+	accountSecurityTemplate, accountRegenerateTemplate, accountDisableTemplate,
+	enrollStartTemplate, enrollGuideTemplate, enrollQRTemplate, enrollCodesTemplate}
 
 // pages holds the parsed templates and what every page shows.
 type pages struct {

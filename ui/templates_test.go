@@ -2,6 +2,7 @@ package ui
 
 import (
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -30,7 +31,11 @@ func TestEveryPageRenders(t *testing.T) {
 		},
 		signedOutTemplate: func(w http.ResponseWriter, r *http.Request) { u.renderSignedOut(w, r) },
 		errorTemplate:     func(w http.ResponseWriter, r *http.Request) { u.renderError(w, r, errUnknownRequest) },
+		otpTemplate: func(w http.ResponseWriter, r *http.Request) {
+			u.renderOTP(w, r, http.StatusUnauthorized, otpPage{ID: "req1", ClientName: "Example", Email: "a@b.c", CodeError: msgWrongCode})
+		},
 	}
+	maps.Copy(renders, accountPageRenders(u))
 	for _, name := range requiredPages {
 		t.Run(name, func(t *testing.T) {
 			render, ok := renders[name]

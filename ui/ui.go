@@ -40,6 +40,15 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics registers the sign-in metrics; nil leaves them unregistered.
 	Metrics prometheus.Registerer
+	// TOTPKey encrypts authenticator secrets: the secret key derived with
+	// secretkey.PurposeTOTPSecrets (32 bytes).
+	TOTPKey []byte
+	// RecoveryKey is the HMAC key of recovery codes: the secret key derived
+	// with secretkey.PurposeRecoveryCodes (32 bytes).
+	RecoveryKey []byte
+	// Notifier tells users about changes to their second factors. Default:
+	// nobody is told.
+	Notifier Notifier
 }
 
 // passwordHasher is what the password step needs of *password.Hasher.
@@ -135,8 +144,8 @@ func (u *UI) newCrossOriginProtection() (*http.CrossOriginProtection, error) {
 	return p, nil
 }
 
-// Routes mounts the hosted pages on r: /login, /login/password, /logout and
-// /static/*.
+// Routes mounts the hosted pages on r: /login, /login/password, /logout,
+// /login/enroll, /account/* and /static/*.
 func (u *UI) Routes(r chi.Router) {
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.SecurityHeaders, middleware.LimitBody(maxFormBody))
@@ -148,6 +157,9 @@ func (u *UI) Routes(r chi.Router) {
 			r.Post("/login/password", u.submitPassword)
 			r.Post("/logout", u.submitLogout)
 		})
+		u.otpRoutes(r)
+		u.enrollmentRoutes(r)
+		u.accountRoutes(r)
 		r.HandleFunc("/login/*", u.notFound)
 		r.HandleFunc("/logout/*", u.notFound)
 	})

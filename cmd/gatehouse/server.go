@@ -81,8 +81,12 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 	pages, err := ui.New(ui.Config{
 		Issuer: cfg.Issuer, ProductName: "Gatehouse", SessionCookie: cookie, SecureCookies: secure,
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Logger: s.log, Metrics: reg,
+		TOTPKey: key.Derive(secretkey.PurposeTOTPSecrets), RecoveryKey: key.Derive(secretkey.PurposeRecoveryCodes),
 	}, s.store, password.NewHasher(password.DefaultParams, 0))
 	if err != nil {
+		return err
+	}
+	if err := pages.EnsureAccountClient(ctx); err != nil {
 		return err
 	}
 	pages.Routes(r)

@@ -1,0 +1,517 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/gatehouse-id/gatehouse/mfa"
+	"github.com/gatehouse-id/gatehouse/mfa/password"
+	"github.com/gatehouse-id/gatehouse/mfa/totp"
+	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/ui/middleware"
+)
+
+// recentSignIn: a change to the password or the second factors needs a
+// sign-in at most this old (SPEC §2.3).
+const recentSignIn = 10 * time.Minute
+
+// auditPasswordChanged records a password changed on the account pages.
+const auditPasswordChanged = "account.password_changed"
+
+// accountRoutes mounts the account pages; r already sets the security
+// headers and limits bodies.
+func (u *UI) accountRoutes(r chi.Router) {
+	r.Get("/account", u.toAccountHome)
+	r.Get("/account/", u.toAccountHome)
+	r.Get(accountCallbackPath, u.accountCallback)
+	r.Get(accountHome, u.showSecurity)
+	r.Get("/account/security/totp/guide", u.showAccountGuide)
+	r.Get("/account/security/totp/setup", u.showAccountSetup)
+	r.Get("/account/security/totp/disable", u.showDisable)
+	r.Get("/account/security/codes/regenerate", u.showRegenerate)
+	// The addresses forms post to, opened as pages, lead to the settings.
+	for _, path := range []string{"/account/security/password", "/account/security/totp/start",
+		"/account/security/totp/confirm", "/account/security/codes/download"} {
+		r.Get(path, u.toAccountHome)
+	}
+	r.Group(func(r chi.Router) {
+		r.Use(u.csrf.Handler)
+		r.Post("/account/security/password", u.changePassword)
+		r.Post("/account/security/totp/start", u.startAccountEnrollment)
+		r.Post("/account/security/totp/confirm", u.confirmAccountEnrollment)
+		r.Post("/account/security/totp/disable", u.disableTOTP)
+		r.Post("/account/security/codes/regenerate", u.regenerateCodes)
+		r.Post("/account/security/codes/download", u.downloadCodes)
+	})
+	r.HandleFunc("/account/*", u.notFound)
+}
+
+func (u *UI) toAccountHome(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, accountHome, http.StatusSeeOther)
+}
+
+// accountSession is a browser session the account pages may serve, with
+// what they show about its user.
+type accountSession struct {
+	*browserSession
+	factors     []storage.Factor     // confirmed ones
+	memberships []storage.Membership // every organisation of the user
+}
+
+// totp is the user's authenticator app, or nil.
+func (a *accountSession) totp() *storage.Factor {
+	for i := range a.factors {
+		if a.factors[i].Kind == storage.FactorTOTP {
+			return &a.factors[i]
+		}
+	}
+	return nil
+}
+
+// orgsRequiringMFA names the organisations that require the user to have a
+// second factor.
+func (a *accountSession) orgsRequiringMFA() []string {
+	var names []string
+	for _, m := range a.memberships {
+		if orgsRequireMFA([]storage.Membership{m}) {
+			names = append(names, m.Name)
+		}
+	}
+	return names
+}
+
+// signInComplete: the session passed every step a sign-in asks of this
+// user. One that stopped after the password (the user has a second factor,
+// or must enroll one) must not reach the settings.
+func (a *accountSession) signInComplete(now time.Time) bool {
+	in := mfa.Input{
+		Session:        policySession(a.browserSession),
+		OrgRequiresMFA: orgsRequireMFA(a.memberships),
+		Offered:        offeredFactors,
+		Now:            now,
+	}
+	for _, f := range a.factors {
+		if !slices.Contains(in.Session.Factors, f.Kind) {
+			in.Session.Factors = append(in.Session.Factors, f.Kind)
+		}
+	}
+	return mfa.Decide(in).Kind == mfa.Complete
+}
+
+// signedInRecently: the user signed in (with the password) within recentSignIn.
+func (a *accountSession) signedInRecently(now time.Time) bool {
+	return now.Sub(a.session.AuthTime) <= recentSignIn
+}
+
+// loadAccountSession returns the browser's session with its user's
+// factors and organisations, or nil when it has none or the user is disabled.
+func (u *UI) loadAccountSession(ctx context.Context, r *http.Request) (*accountSession, error) {
+	bs, err := u.currentSession(ctx, r)
+	if err != nil || bs == nil || bs.user.Disabled {
+		return nil, err
+	}
+	a := &accountSession{browserSession: bs}
+	if a.factors, err = u.store.Factors().Confirmed(ctx, bs.user.ID); err != nil {
+		return nil, err
+	}
+	if a.memberships, err = u.store.Orgs().MembershipsOf(ctx, bs.user.ID); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// requireAccount returns the session for an account page. Without one that
+// passed every factor the sign-in asks of the user, or, for a change,
+// without a sign-in in the last ten minutes, it sends the browser to sign
+// in, back to returnTo, and returns nil.
+func (u *UI) requireAccount(w http.ResponseWriter, r *http.Request, returnTo string, change bool) *accountSession {
+	a, err := u.loadAccountSession(r.Context(), r)
+	if err != nil {
+		u.serverError(w, r, "loading the account session failed", err)
+		return nil
+	}
+	switch {
+	case a == nil || !a.signInComplete(time.Now()):
+		u.redirectToSignIn(w, r, returnTo, false, "")
+		return nil
+	case change && !a.signedInRecently(time.Now()):
+		u.redirectToSignIn(w, r, returnTo, true, a.user.Email)
+		return nil
+	}
+	return a
+}
+
+// securityPage is /account/security: what protects the account, and the
+// password form.
+type securityPage struct {
+	layout
+	Email  string
+	Notice string // what the last change did
+	// The authenticator app, when set up.
+	TOTP *factorSummary
+	// RecoveryCodesLeft counts the unused recovery codes.
+	RecoveryCodesLeft int
+	// The password form's errors, for the whole form and per field.
+	PasswordError, CurrentPasswordError, NewPasswordError, ConfirmPasswordError string
+}
+
+// factorSummary is an enrolled factor as the settings show it.
+type factorSummary struct {
+	AddedOn, LastUsed       string // "" when never used
+	AddedOnISO, LastUsedISO string
+}
+
+// FewCodesLeft warns before the user runs out of recovery codes.
+func (p securityPage) FewCodesLeft() bool { return p.TOTP != nil && p.RecoveryCodesLeft <= 3 }
+
+// notices are the messages a change leaves for the page it returns to;
+// the query names one, so nothing from the URL is ever shown.
+var notices = map[string]string{
+	"password": "Your password was changed. Other browsers where you were signed in were signed out.",
+	"disabled": "The authenticator app was removed. Sign-in now asks only for your password.",
+}
+
+func (u *UI) renderSecurity(w http.ResponseWriter, r *http.Request, status int, p securityPage) {
+	p.layout = u.layout(r)
+	u.render(w, r, status, accountSecurityTemplate, p)
+}
+
+// securityPageFor fills what the page shows about a.
+func (u *UI) securityPageFor(ctx context.Context, a *accountSession) (securityPage, error) {
+	p := securityPage{Email: a.user.Email}
+	f := a.totp()
+	if f == nil {
+		return p, nil
+	}
+	p.TOTP = summarize(f)
+	var err error
+	p.RecoveryCodesLeft, err = u.store.RecoveryCodes().Remaining(ctx, a.user.ID)
+	return p, err
+}
+
+func summarize(f *storage.Factor) *factorSummary {
+	s := &factorSummary{}
+	added := f.CreatedAt
+	if f.ConfirmedAt != nil {
+		added = *f.ConfirmedAt
+	}
+	s.AddedOn, s.AddedOnISO = added.UTC().Format("2 January 2006"), added.UTC().Format(time.RFC3339)
+	if f.LastUsedAt != nil {
+		s.LastUsed, s.LastUsedISO = f.LastUsedAt.UTC().Format("2 January 2006 at 15:04 UTC"), f.LastUsedAt.UTC().Format(time.RFC3339)
+	}
+	return s
+}
+
+// showSecurity is GET /account/security.
+func (u *UI) showSecurity(w http.ResponseWriter, r *http.Request) {
+	a := u.requireAccount(w, r, accountHome, false)
+	if a == nil {
+		return
+	}
+	p, err := u.securityPageFor(r.Context(), a)
+	if err != nil {
+		u.serverError(w, r, "loading the security settings failed", err)
+		return
+	}
+	p.Notice = notices[r.URL.Query().Get("done")]
+	u.renderSecurity(w, r, http.StatusOK, p)
+}
+
+// changePassword is POST /account/security/password: with the current
+// password, it sets a new one and signs out the user's other browsers.
+func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) {
+	if !u.parseForm(w, r) {
+		return
+	}
+	a := u.requireAccount(w, r, accountHome, true)
+	if a == nil {
+		return
+	}
+	ctx := r.Context()
+	p, err := u.securityPageFor(ctx, a)
+	if err != nil {
+		u.serverError(w, r, "loading the security settings failed", err)
+		return
+	}
+	current := r.PostForm.Get("current_password")
+	next := r.PostForm.Get("new_password")
+	p.CurrentPasswordError, p.NewPasswordError, p.ConfirmPasswordError =
+		passwordFieldErrors(current, next, r.PostForm.Get("confirm_password"))
+	if p.CurrentPasswordError != "" || p.NewPasswordError != "" || p.ConfirmPasswordError != "" {
+		u.renderSecurity(w, r, http.StatusBadRequest, p)
+		return
+	}
+
+	// The current password is guessed no faster here than at sign-in.
+	counters := passwordCounters(a.user.Email, middleware.ClientIPFrom(ctx))
+	now := time.Now()
+	until, err := lockedUntil(ctx, u.store.RateLimits(), counters, now)
+	if err != nil {
+		u.serverError(w, r, "reading the rate limits failed", err)
+		return
+	}
+	if !until.IsZero() {
+		w.Header().Set("Retry-After", retryAfter(until, now))
+		p.PasswordError = lockedMessage(until)
+		u.renderSecurity(w, r, http.StatusTooManyRequests, p)
+		return
+	}
+	refusal, err := u.checkPassword(ctx, a.user, current)
+	if err == nil && refusal == "" {
+		var hash string
+		if hash, err = u.hasher.Hash(ctx, next); err == nil {
+			err = u.storeNewPassword(ctx, w, r, a, hash, counters[0])
+		}
+	}
+	switch {
+	case errors.Is(err, password.ErrBusy):
+		w.Header().Set("Retry-After", "1")
+		p.PasswordError = u.cfg.ProductName + " is busy, please try again in a moment."
+		u.renderSecurity(w, r, http.StatusServiceUnavailable, p)
+	case err != nil:
+		u.serverError(w, r, "changing the password failed", err)
+	case refusal != "":
+		if err := u.countPasswordFailure(ctx, r, a.user, counters); err != nil {
+			u.serverError(w, r, "recording a wrong current password failed", err)
+			return
+		}
+		p.CurrentPasswordError = "This is not your current password."
+		u.renderSecurity(w, r, http.StatusUnauthorized, p)
+	default:
+		http.Redirect(w, r, accountHome+"?done=password", http.StatusSeeOther)
+	}
+}
+
+// passwordFieldErrors checks the password form before any hashing.
+func passwordFieldErrors(current, next, confirm string) (currentErr, nextErr, confirmErr string) {
+	if current == "" {
+		currentErr = "Enter your current password."
+	}
+	var weak *password.WeakPasswordError
+	switch err := password.Check(next); {
+	case next == "":
+		nextErr = "Enter a new password."
+	case errors.As(err, &weak):
+		nextErr = sentence(weak.Error())
+	case err != nil:
+		nextErr = "This password cannot be used."
+	case next == current:
+		nextErr = "The new password is your current one: choose a different one."
+	case confirm != next:
+		confirmErr = "The two new passwords are different: type the same one twice."
+	}
+	return currentErr, nextErr, confirmErr
+}
+
+// sentence turns a message that starts in lower case into a sentence.
+func sentence(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
+
+// storeNewPassword saves the hash, ends the user's other sessions and
+// moves this browser to a new session id, in one transaction.
+func (u *UI) storeNewPassword(ctx context.Context, w http.ResponseWriter, r *http.Request, a *accountSession, hash string, emailCounter counter) error {
+	secret, digest := storage.NewSecret()
+	s := *a.session
+	s.IDHash = digest
+	err := u.store.InTx(ctx, func(tx *storage.Store) error {
+		if err := tx.Users().SetPassword(ctx, a.user.ID, hash); err != nil {
+			return err
+		}
+		if err := tx.Sessions().DeleteUser(ctx, a.user.ID); err != nil {
+			return err
+		}
+		if err := tx.Sessions().Create(ctx, &s); err != nil {
+			return err
+		}
+		if err := tx.RateLimits().Reset(ctx, emailCounter.key); err != nil {
+			return err
+		}
+		event := storage.AuditEvent{Type: auditPasswordChanged, ActorID: a.user.ID, SubjectID: a.user.ID, ClientID: AccountClientID}
+		return audit(ctx, tx, r, event, nil)
+	})
+	if err == nil {
+		u.setSessionCookie(w, secret)
+	}
+	return err
+}
+
+// countPasswordFailure charges a wrong current password to the same
+// counters as a failed sign-in, and records the locks it sets.
+func (u *UI) countPasswordFailure(ctx context.Context, r *http.Request, user *storage.User, counters []counter) error {
+	return u.store.InTx(ctx, func(tx *storage.Store) error {
+		locks, err := countFailure(ctx, tx.RateLimits(), counters, time.Now())
+		if err != nil {
+			return err
+		}
+		for _, l := range locks {
+			event := storage.AuditEvent{Type: auditLocked, SubjectID: user.ID, ClientID: AccountClientID}
+			if err := audit(ctx, tx, r, event, l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// disablePage asks for a current code before removing the authenticator
+// app, or says why it cannot be removed.
+type disablePage struct {
+	layout
+	Refusal string // why the app must stay, or ""
+	Error   string
+}
+
+func (u *UI) renderDisable(w http.ResponseWriter, r *http.Request, status int, p disablePage) {
+	p.layout = u.layout(r)
+	u.render(w, r, status, accountDisableTemplate, p)
+}
+
+// disableRefusal explains that organisations require a second factor, or
+// is "" when none does.
+func disableRefusal(orgs []string) string {
+	switch len(orgs) {
+	case 0:
+		return ""
+	case 1:
+		return "Your organisation " + orgs[0] + " requires two-step verification, so the authenticator app cannot be removed."
+	}
+	return "Your organisations " + strings.Join(orgs[:len(orgs)-1], ", ") + " and " + orgs[len(orgs)-1] +
+		" require two-step verification, so the authenticator app cannot be removed."
+}
+
+var errNoTOTP = pageError{http.StatusNotFound, "No authenticator app is set up",
+	"There is nothing to change. Go back to your security settings to add one."}
+
+// showDisable is GET /account/security/totp/disable.
+func (u *UI) showDisable(w http.ResponseWriter, r *http.Request) {
+	a := u.requireAccount(w, r, r.URL.Path, false)
+	if a == nil {
+		return
+	}
+	if a.totp() == nil {
+		u.renderError(w, r, errNoTOTP)
+		return
+	}
+	u.renderDisable(w, r, http.StatusOK, disablePage{Refusal: disableRefusal(a.orgsRequiringMFA())})
+}
+
+// disableTOTP is POST /account/security/totp/disable: with a current code,
+// it removes the authenticator app and the recovery codes that went with it.
+func (u *UI) disableTOTP(w http.ResponseWriter, r *http.Request) {
+	if !u.parseForm(w, r) {
+		return
+	}
+	a := u.requireAccount(w, r, accountHome, true)
+	if a == nil {
+		return
+	}
+	f := a.totp()
+	if f == nil {
+		u.renderError(w, r, errNoTOTP)
+		return
+	}
+	p := disablePage{Refusal: disableRefusal(a.orgsRequiringMFA())}
+	if p.Refusal != "" {
+		u.renderDisable(w, r, http.StatusForbidden, p)
+		return
+	}
+	ctx := r.Context()
+	ok := u.checkActiveCode(w, r, a, f, r.PostForm.Get("code"), func(status int, msg string) {
+		p.Error = msg
+		u.renderDisable(w, r, status, p)
+	}, func(tx *storage.Store) error {
+		if err := tx.Factors().Delete(ctx, a.user.ID, f.ID); err != nil {
+			return err
+		}
+		if err := tx.Factors().DeletePending(ctx, a.user.ID, storage.FactorTOTP); err != nil {
+			return err
+		}
+		if err := tx.RecoveryCodes().Replace(ctx, a.user.ID, nil); err != nil {
+			return err
+		}
+		event := storage.AuditEvent{Type: EventTOTPDisabled, ActorID: a.user.ID, SubjectID: a.user.ID, ClientID: AccountClientID}
+		return audit(ctx, tx, r, event, map[string]string{"factor_id": f.ID})
+	})
+	if !ok {
+		return
+	}
+	u.notifyFactorChanged(ctx, a.user, EventTOTPDisabled)
+	http.Redirect(w, r, accountHome+"?done=disabled", http.StatusSeeOther)
+}
+
+// errMalformedCode rolls back an attempt whose code is not even a code: a
+// typing slip is not a guess, so it is not counted.
+var errMalformedCode = errors.New("malformed code")
+
+// checkActiveCode checks a current code from the user's authenticator app,
+// under the second-factor lockout, and when it is right runs apply in the
+// same transaction as recording the code's time step (so the code works
+// once). Otherwise refuse shows why. It reports whether apply ran.
+func (u *UI) checkActiveCode(w http.ResponseWriter, r *http.Request, a *accountSession, f *storage.Factor, code string,
+	refuse func(status int, msg string), apply func(tx *storage.Store) error) bool {
+	ctx := r.Context()
+	key, err := u.totpKey()
+	if err != nil {
+		u.serverError(w, r, "the authenticator key is not configured", err)
+		return false
+	}
+	secret, err := totp.Decrypt(key, a.user.ID, f.ID, f.Secret)
+	if err != nil {
+		u.serverError(w, r, "opening an authenticator secret failed", err)
+		return false
+	}
+	attempt := mfaAttempt{UserID: a.user.ID, ClientID: AccountClientID, Method: storage.FactorTOTP}
+	res, err := u.guardSecondFactor(ctx, r, attempt, func(tx *storage.Store) (string, error) {
+		step, err := totp.Check(secret, code, time.Now(), f.LastUsedStep)
+		switch {
+		case errors.Is(err, totp.ErrMalformed):
+			return "", errMalformedCode
+		case errors.Is(err, totp.ErrReplayed):
+			return "replayed", nil
+		case errors.Is(err, totp.ErrInvalid):
+			return "wrong_code", nil
+		case err != nil:
+			return "", err
+		}
+		switch err := tx.Factors().UseStep(ctx, a.user.ID, f.ID, step); {
+		case errors.Is(err, storage.ErrReplayed):
+			return "replayed", nil
+		case err != nil:
+			return "", err
+		}
+		return "", apply(tx)
+	})
+	switch {
+	case errors.Is(err, errMalformedCode):
+		refuse(http.StatusBadRequest, "Enter the 6-digit code your authenticator app shows now.")
+	case err != nil:
+		u.serverError(w, r, "checking an authenticator code failed", err)
+	case res.Lock.Locked():
+		res.Lock.answer(w, time.Now())
+		refuse(http.StatusTooManyRequests, res.Lock.Message())
+	case res.Refusal == "replayed":
+		refuse(http.StatusUnauthorized, "That code was already used. Wait for the app to show the next one and enter it.")
+	case res.Refusal != "":
+		refuse(http.StatusUnauthorized, "That code is not right. Enter the code the app shows now.")
+	default:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,227 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/gatehouse-id/gatehouse/mfa"
+	"github.com/gatehouse-id/gatehouse/mfa/totp"
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// otpStepURL is the authenticator-app code step of a sign-in.
+func otpStepURL(id string) string { return "/login/otp?id=" + url.QueryEscape(id) }
+
+// auditOTPOK records a sign-in's accepted authenticator code.
+const auditOTPOK = "signin.otp_ok"
+
+// Messages of the code step.
+const (
+	msgWrongCode    = "That code didn't work. Check your app and try again."
+	msgReplayedCode = "That code was already used. Wait for the next code in your app and try again."
+	msgEnterCode    = "Enter the code from your authenticator app."
+	msgCodeDigits   = "The code is 6 digits (0–9). Spaces are fine."
+	msgCodeLength   = "The code is 6 digits. Check your app and enter the code it shows now."
+)
+
+// maxCodeInput bounds the code field: six digits and some spaces.
+const maxCodeInput = 32
+
+// errNoCodeStep answers a code sent for a sign-in that has not passed its
+// password step (or no longer has a session): nothing is checked.
+var errNoCodeStep = pageError{http.StatusForbidden, "Sign in with your password first",
+	"The code from your app comes after your password. Go back to the application and start signing in again."}
+
+// otpPage is the code step's form.
+type otpPage struct {
+	layout
+	ID         string // the auth request
+	ClientName string
+	Email      string // who is signing in
+	// Error is about the whole form (a lock); CodeError about the code.
+	Error, CodeError string
+}
+
+func (u *UI) renderOTP(w http.ResponseWriter, r *http.Request, status int, p otpPage) {
+	p.layout = u.layout(r)
+	u.render(w, r, status, otpTemplate, p)
+}
+
+// codeStep loads what the code step works on and checks that the policy
+// asks this browser for an authenticator code now. Otherwise it returns
+// nil after answering: a code posted before the password step gets a page
+// saying so; anything else goes back to the dispatcher, which knows the
+// next step.
+func (u *UI) codeStep(w http.ResponseWriter, r *http.Request, id string) *signin {
+	a := u.openAuthRequest(w, r, id)
+	if a == nil {
+		return nil
+	}
+	bs, err := u.currentSession(r.Context(), r)
+	if err != nil {
+		u.serverError(w, r, "loading the browser session failed", err)
+		return nil
+	}
+	s := u.signinOrError(w, r, a, bs)
+	if s == nil {
+		return nil
+	}
+	d := s.decide()
+	_, hasTOTP := s.factor(storage.FactorTOTP)
+	switch {
+	case d.Kind == mfa.NeedSecondFactor && slices.Contains(d.Factors, mfa.KindTOTP) && hasTOTP:
+		return s
+	case r.Method == http.MethodPost && d.Kind == mfa.NeedPassword:
+		u.renderError(w, r, errNoCodeStep)
+	default:
+		http.Redirect(w, r, dispatcherURL(a.ID), http.StatusSeeOther)
+	}
+	return nil
+}
+
+// showOTP is GET /login/otp?id=ID: the code form.
+func (u *UI) showOTP(w http.ResponseWriter, r *http.Request) {
+	s := u.codeStep(w, r, r.URL.Query().Get("id"))
+	if s == nil {
+		return
+	}
+	p := otpPage{ID: r.URL.Query().Get("id"), ClientName: s.client.Name, Email: s.session.user.Email}
+	lock, err := u.mfaLockState(r.Context(), s.session.user.ID)
+	if err != nil {
+		u.serverError(w, r, "reading the second-factor lock failed", err)
+		return
+	}
+	if lock.Locked() {
+		lock.answer(w, time.Now())
+		p.Error = lock.Message()
+		u.renderOTP(w, r, http.StatusTooManyRequests, p)
+		return
+	}
+	u.renderOTP(w, r, http.StatusOK, p)
+}
+
+// submitOTP is POST /login/otp: it checks the code under the account's
+// lockout and, when it is right, records that its time step was used (the
+// replay guard every replica shares), moves the session to a new id that
+// has proved both factors, and returns to the dispatcher.
+func (u *UI) submitOTP(w http.ResponseWriter, r *http.Request) {
+	if !u.parseForm(w, r) {
+		return
+	}
+	id := r.PostForm.Get("id")
+	s := u.codeStep(w, r, id)
+	if s == nil {
+		return
+	}
+	ctx := r.Context()
+	user, bs := s.session.user, s.session
+	p := otpPage{ID: id, ClientName: s.client.Name, Email: user.Email}
+	code, fieldError := normalizeCode(r.PostForm.Get("code"))
+	if fieldError != "" {
+		p.CodeError = fieldError
+		u.renderOTP(w, r, http.StatusBadRequest, p)
+		return
+	}
+	f, _ := s.factor(storage.FactorTOTP)
+	newCookie, newHash := storage.NewSecret()
+	res, err := u.guardSecondFactor(ctx, r, mfaAttempt{UserID: user.ID, ClientID: s.client.ID, Method: mfa.KindTOTP},
+		func(tx *storage.Store) (string, error) {
+			secret, err := totp.Decrypt(u.cfg.TOTPKey, user.ID, f.ID, f.Secret)
+			if err != nil {
+				return "", fmt.Errorf("open the authenticator secret: %w", err)
+			}
+			now := time.Now()
+			step, err := mfa.TOTP{}.Check(ctx, mfa.Challenge{Secret: secret, LastUsed: f.LastUsedStep, Answer: code, Now: now})
+			switch {
+			case errors.Is(err, totp.ErrInvalid):
+				return "wrong_code", nil
+			case errors.Is(err, totp.ErrReplayed):
+				return "replayed", nil
+			case err != nil:
+				return "", err
+			}
+			// The step is used once, whichever replica asks first.
+			if err := tx.Factors().UseStep(ctx, user.ID, f.ID, step); errors.Is(err, storage.ErrReplayed) {
+				return "replayed", nil
+			} else if err != nil {
+				return "", err
+			}
+			next := *bs.session
+			next.IDHash = newHash
+			next.AMR = mfa.WithFactor(bs.session.AMR, mfa.AMROTP)
+			next.MFATime = &now
+			if err := tx.Sessions().Replace(ctx, bs.hash, &next); err != nil {
+				return "", err
+			}
+			event := storage.AuditEvent{Type: auditOTPOK, ActorID: user.ID, SubjectID: user.ID, ClientID: s.client.ID}
+			return "", audit(ctx, tx, r, event, map[string]string{"factor_id": f.ID})
+		})
+	if errors.Is(err, storage.ErrNotFound) {
+		// The session ended (a sign-out) while the code was checked.
+		http.Redirect(w, r, dispatcherURL(id), http.StatusSeeOther)
+		return
+	}
+	if err != nil {
+		u.serverError(w, r, "checking the authenticator code failed", err)
+		return
+	}
+	switch {
+	case res.Accepted():
+		u.metrics.signin(factorTOTP, outcomeSuccess)
+		u.setSessionCookie(w, newCookie)
+		http.Redirect(w, r, dispatcherURL(id), http.StatusSeeOther)
+		return
+	case res.Refusal == "":
+		u.metrics.signin(factorTOTP, outcomeLocked)
+	case res.Refusal == "replayed":
+		u.metrics.signin(factorTOTP, outcomeFailure)
+		p.CodeError = msgReplayedCode
+	default:
+		u.metrics.signin(factorTOTP, outcomeFailure)
+		p.CodeError = msgWrongCode
+	}
+	status := http.StatusUnauthorized
+	if res.Lock.Locked() {
+		// Locked before, or by this failure.
+		status = http.StatusTooManyRequests
+		res.Lock.answer(w, time.Now())
+		p.Error = res.Lock.Message()
+	}
+	u.renderOTP(w, r, status, p)
+}
+
+// normalizeCode returns the digits of a typed code, or what is wrong with
+// it. Spaces (as apps group the digits) are ignored.
+func normalizeCode(typed string) (code, problem string) {
+	if len(typed) > maxCodeInput {
+		return "", msgCodeLength
+	}
+	code = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
+			return -1
+		}
+		return r
+	}, typed)
+	switch {
+	case code == "":
+		return "", msgEnterCode
+	case strings.ContainsFunc(code, func(r rune) bool { return r < '0' || r > '9' }):
+		return "", msgCodeDigits
+	case len(code) != totp.Digits:
+		return "", msgCodeLength
+	}
+	return code, ""
+}
+
+// otpRoutes mounts the code step: GET /login/otp and its POST.
+func (u *UI) otpRoutes(r chi.Router) {
+	r.Get("/login/otp", u.showOTP)
+	r.With(u.csrf.Handler).Post("/login/otp", u.submitOTP)
+}
