@@ -13,7 +13,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pquerna/otp"
+	"github.com/boombuler/barcode"
+	"github.com/boombuler/barcode/qr"
 )
 
 // QRSize is the width and height of the QR code image in pixels.
@@ -90,17 +91,22 @@ func groupsOfFour(s string) string {
 // QRPNG returns the URI as a QR code: a QRSize×QRSize PNG, black on white
 // with a white border.
 func (e Enrollment) QRPNG() ([]byte, error) {
-	key, err := otp.NewKeyFromURL(e.URI)
+	code, err := qr.Encode(e.URI, qr.M, qr.Auto)
 	if err != nil {
 		return nil, fmt.Errorf("qr code: %w", err)
 	}
-	code, err := key.Image(QRSize-2*qrMargin, QRSize-2*qrMargin)
+	// Scale by a whole number of pixels per module: uneven modules make
+	// the code hard to read for some scanners.
+	modules := code.Bounds().Dx()
+	side := max(1, (QRSize-2*qrMargin)/modules) * modules
+	scaled, err := barcode.Scale(code, side, side)
 	if err != nil {
 		return nil, fmt.Errorf("qr code: %w", err)
 	}
 	canvas := image.NewGray(image.Rect(0, 0, QRSize, QRSize))
 	draw.Draw(canvas, canvas.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
-	draw.Draw(canvas, code.Bounds().Add(image.Pt(qrMargin, qrMargin)), code, code.Bounds().Min, draw.Src)
+	offset := (QRSize - side) / 2
+	draw.Draw(canvas, scaled.Bounds().Add(image.Pt(offset, offset)), scaled, scaled.Bounds().Min, draw.Src)
 	var out bytes.Buffer
 	if err := png.Encode(&out, canvas); err != nil {
 		return nil, fmt.Errorf("qr code: %w", err)
