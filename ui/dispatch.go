@@ -31,22 +31,18 @@ func (u *UI) dispatch(w http.ResponseWriter, r *http.Request) {
 		u.renderError(w, r, errFinishedRequest)
 		return
 	}
-	bs, err := u.currentSession(ctx, r)
-	if err != nil {
-		u.serverError(w, r, "loading the browser session failed", err)
-		return
-	}
-	s := u.signinOrError(w, r, a, bs)
+	s := u.signinFor(w, r, a)
 	if s == nil {
 		return
 	}
 
+	var err error
 	d := s.decide()
 	switch d.Kind {
 	case mfa.Complete:
 		err = u.store.AuthRequests().Complete(ctx, a.ID, storage.Completion{
-			Subject:     bs.user.ID,
-			SessionHash: bs.hash,
+			Subject:     s.session.user.ID,
+			SessionHash: s.session.hash,
 			AuthTime:    d.AuthTime,
 			AMR:         d.AMR,
 			ACR:         d.ACR,
@@ -77,6 +73,17 @@ func (u *UI) dispatch(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Redirect(w, r, callbackURL(a.ID), http.StatusSeeOther)
 	}
+}
+
+// signinFor loads this browser's session and the policy's inputs for the
+// request, or shows the page saying why it cannot and returns nil.
+func (u *UI) signinFor(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest) *signin {
+	bs, err := u.currentSession(r.Context(), r)
+	if err != nil {
+		u.serverError(w, r, "loading the browser session failed", err)
+		return nil
+	}
+	return u.signinOrError(w, r, a, bs)
 }
 
 // signinOrError loads the policy's inputs, or shows the page saying why it

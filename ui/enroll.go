@@ -422,12 +422,7 @@ func (u *UI) signInEnroller(w http.ResponseWriter, r *http.Request, id string) *
 	if a == nil {
 		return nil
 	}
-	bs, err := u.currentSession(r.Context(), r)
-	if err != nil {
-		u.serverError(w, r, "loading the browser session failed", err)
-		return nil
-	}
-	s := u.signinOrError(w, r, a, bs)
+	s := u.signinFor(w, r, a)
 	if s == nil {
 		return nil
 	}
@@ -435,11 +430,11 @@ func (u *UI) signInEnroller(w http.ResponseWriter, r *http.Request, id string) *
 		http.Redirect(w, r, dispatcherURL(a.ID), http.StatusSeeOther)
 		return nil
 	}
-	if !bs.session.AuthTime.After(a.CreatedAt) {
+	if !s.session.session.AuthTime.After(a.CreatedAt) {
 		http.Redirect(w, r, passwordURL(a.ID), http.StatusSeeOther)
 		return nil
 	}
-	return &signInEnrollment{req: a, bs: bs, client: s.client}
+	return &signInEnrollment{req: a, bs: s.session, client: s.client}
 }
 
 func (s *signInEnrollment) flow() enrollFlow { return enrollFlow{RequestID: s.req.ID} }

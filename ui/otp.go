@@ -64,12 +64,7 @@ func (u *UI) codeStep(w http.ResponseWriter, r *http.Request, id string) *signin
 	if a == nil {
 		return nil
 	}
-	bs, err := u.currentSession(r.Context(), r)
-	if err != nil {
-		u.serverError(w, r, "loading the browser session failed", err)
-		return nil
-	}
-	s := u.signinOrError(w, r, a, bs)
+	s := u.signinFor(w, r, a)
 	if s == nil {
 		return nil
 	}
