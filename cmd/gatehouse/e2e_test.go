@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -20,36 +19,22 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-id/gatehouse/mfa/password"
-	"github.com/gatehouse-id/gatehouse/mfa/secretkey"
 	"github.com/gatehouse-id/gatehouse/storage"
 	"github.com/gatehouse-id/gatehouse/storage/storagetest"
 )
 
 // gatehouse is a whole Gatehouse server under test, as `serve` wires it.
 type gatehouse struct {
-	t      *testing.T
+	t      testing.TB
 	issuer string
 	store  *storage.Store
 }
 
-func startGatehouse(t *testing.T, dbURL string) *gatehouse {
+// startGatehouse starts a whole server, as serve wires it, on a fresh
+// secret key.
+func startGatehouse(t testing.TB, dbURL string) *gatehouse {
 	t.Helper()
-	ctx := context.Background()
-	st := storagetest.Open(t, dbURL)
-	key, _ := secretkey.Generate()
-	ts := httptest.NewUnstartedServer(nil)
-	issuer := "http://" + ts.Listener.Addr().String()
-	cfg := &Config{Addr: ts.Listener.Addr().String(), Issuer: issuer, Database: dbURL, SigningAlg: "RS256",
-		AccessTokenTTL: 15 * time.Minute, IDTokenTTL: time.Hour, RefreshTokenTTL: 720 * time.Hour,
-		SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, LogFormat: "text"}
-	srv, err := newServer(ctx, cfg, key, st, discardLogger())
-	if err != nil {
-		t.Fatalf("newServer: %v", err)
-	}
-	ts.Config.Handler = srv.handler
-	ts.Start()
-	t.Cleanup(ts.Close)
-	return &gatehouse{t: t, issuer: issuer, store: st}
+	return startKeyedGatehouse(t, dbURL, newSecretKey(t)).gatehouse
 }
 
 func (g *gatehouse) user(email, pass string) *storage.User {
@@ -68,7 +53,7 @@ func (g *gatehouse) user(email, pass string) *storage.User {
 // relyingParty is an application signing users in through Gatehouse with
 // go-oidc and x/oauth2, as a real one would.
 type relyingParty struct {
-	t        *testing.T
+	t        testing.TB
 	g        *gatehouse
 	oauth    oauth2.Config
 	verifier *oidc.IDTokenVerifier

@@ -33,10 +33,10 @@ type keyedGatehouse struct {
 	key secretkey.Key
 }
 
-// startKeyedGatehouse starts a server as startGatehouse does, with key as
-// its secret key. Servers started with the same database URL and key are
+// startKeyedGatehouse starts a whole server, as serve wires it, with key
+// as its secret key. Servers started with the same database URL and key are
 // replicas of one deployment.
-func startKeyedGatehouse(t *testing.T, dbURL string, key secretkey.Key) *keyedGatehouse {
+func startKeyedGatehouse(t testing.TB, dbURL string, key secretkey.Key) *keyedGatehouse {
 	t.Helper()
 	st := storagetest.Open(t, dbURL)
 	ts := httptest.NewUnstartedServer(nil)
@@ -54,7 +54,7 @@ func startKeyedGatehouse(t *testing.T, dbURL string, key secretkey.Key) *keyedGa
 	return &keyedGatehouse{gatehouse: &gatehouse{t: t, issuer: issuer, store: st}, key: key}
 }
 
-func newSecretKey(t *testing.T) secretkey.Key {
+func newSecretKey(t testing.TB) secretkey.Key {
 	key, err := secretkey.Generate()
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"encoding/base32"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-id/gatehouse/storage/storagetest"
+)
+
+// BenchmarkLoadgenPasswordAndTOTP runs cmd/loadgen's whole flows —
+// authorize, password, authenticator code, callback, token — against a
+// Gatehouse on SQLite whose users all have an authenticator app: one flow
+// per iteration, 4 workers. Run it with a fixed count, for example
+// -bench LoadgenPasswordAndTOTP -benchtime 200x: each user signs in at
+// most once per 30-second step, so larger counts wait for the next step.
+func BenchmarkLoadgenPasswordAndTOTP(b *testing.B) {
+	const users, workers = 200, 4
+	dir := b.TempDir()
+	loadgen := filepath.Join(dir, "loadgen")
+	if out, err := exec.Command("go", "build", "-o", loadgen, "../loadgen").CombinedOutput(); err != nil {
+		b.Fatalf("build loadgen: %v\n%s", err, out)
+	}
+	g := startKeyedGatehouse(b, storagetest.SQLiteURL(b), newSecretKey(b))
+	var lines strings.Builder
+	for i := range users {
+		email, pass := fmt.Sprintf("load%d@example.com", i), "correct horse battery staple"
+		app := g.enrollApp(g.user(email, pass))
+		fmt.Fprintf(&lines, "%s,%s,%s\n", email, pass, base32.StdEncoding.EncodeToString(app.secret))
+	}
+	usersFile := filepath.Join(dir, "users.csv")
+	if err := os.WriteFile(usersFile, []byte(lines.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	rp := g.relyingParty("loadgen")
+
+	b.ResetTimer()
+	cmd := exec.Command(loadgen, "--issuer", g.issuer, "--client-id", rp.oauth.ClientID, "--redirect-uri", rp.oauth.RedirectURL,
+		"--users", usersFile, "--username-field", "email", "--workers", strconv.Itoa(workers),
+		"--flows", strconv.Itoa(b.N), "--output", "json")
+	cmd.Env = append(os.Environ(), "LOADGEN_CLIENT_SECRET="+rp.oauth.ClientSecret)
+	out, err := cmd.Output()
+	b.StopTimer()
+	var report struct {
+		Succeeded      int     `json:"succeeded"`
+		FlowsPerSecond float64 `json:"flows_per_second"`
+		Steps          []struct {
+			Step  string  `json:"step"`
+			Count int     `json:"count"`
+			P99Ms float64 `json:"p99_ms"`
+		} `json:"steps"`
+		Errors []struct {
+			Step     string   `json:"step"`
+			Examples []string `json:"examples"`
+		} `json:"errors"`
+	}
+	if jsonErr := json.Unmarshal(out, &report); jsonErr != nil {
+		b.Fatalf("loadgen: %v, output %q", err, out)
+	}
+	if report.Succeeded != b.N {
+		b.Fatalf("%d of %d flows succeeded: %+v", report.Succeeded, b.N, report.Errors)
+	}
+	b.ReportMetric(report.FlowsPerSecond, "flows/s")
+	for _, s := range report.Steps {
+		if s.Step == "otp" && s.Count != b.N {
+			b.Fatalf("the code step ran %d times for %d flows: the users' authenticator apps were not asked for", s.Count, b.N)
+		}
+		if s.Step == "otp" || s.Step == "token" {
+			b.ReportMetric(s.P99Ms, s.Step+"-p99-ms")
+		}
+	}
+}
