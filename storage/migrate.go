@@ -11,19 +11,24 @@ import (
 	"github.com/gatehouse-id/gatehouse/migrations"
 )
 
-func (s *Store) migrator() (*goose.Provider, error) {
+// migrator returns the embedded migrations' provider. Applying them takes
+// the lock; reading the version must not, or a readiness probe would wait
+// for another replica's migration.
+func (s *Store) migrator(lockForApply bool) (*goose.Provider, error) {
 	fsys, err := migrations.FS(string(s.dialect))
 	if err != nil {
 		return nil, err
 	}
-	return s.migratorFor(fsys)
+	return s.migratorFor(fsys, lockForApply)
 }
 
-func (s *Store) migratorFor(fsys fs.FS) (*goose.Provider, error) {
+func (s *Store) migratorFor(fsys fs.FS, lockForApply bool) (*goose.Provider, error) {
 	var opts []goose.ProviderOption
 	dialect := goose.DialectSQLite3
 	if s.dialect == Postgres {
 		dialect = goose.DialectPostgres
+	}
+	if s.dialect == Postgres && lockForApply {
 		// A session-level advisory lock: replicas starting together wait
 		// for the first one and then find nothing left to apply.
 		locker, err := lock.NewPostgresSessionLocker()
@@ -37,7 +42,7 @@ func (s *Store) migratorFor(fsys fs.FS) (*goose.Provider, error) {
 
 // Migrate applies every pending migration, each in its own transaction.
 func (s *Store) Migrate(ctx context.Context) (applied int, err error) {
-	p, err := s.migrator()
+	p, err := s.migrator(true)
 	return migrateWith(ctx, p, err)
 }
 
@@ -56,7 +61,7 @@ func migrateWith(ctx context.Context, p *goose.Provider, err error) (int, error)
 // version this binary knows. A database at or above want is usable:
 // migrations are additive.
 func (s *Store) SchemaVersion(ctx context.Context) (have, want int64, err error) {
-	p, err := s.migrator()
+	p, err := s.migrator(false)
 	if err != nil {
 		return 0, 0, err
 	}

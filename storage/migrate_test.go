@@ -5,6 +5,9 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
+
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/gatehouse-id/gatehouse/migrations"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -116,5 +119,32 @@ func TestOpenRefusesBadURLs(t *testing.T) {
 		if _, err := storage.Open(context.Background(), dsn); err == nil {
 			t.Errorf("Open(%q) succeeded", dsn)
 		}
+	}
+}
+
+// A replica that is migrating holds the migration lock; the others'
+// readiness checks read the schema version without waiting for it.
+func TestSchemaVersionDoesNotWaitForTheMigrationLock(t *testing.T) {
+	url := storagetest.PostgresURL(t)
+	ctx := context.Background()
+	s := openRaw(t, url)
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := s.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.ExecContext(ctx, "SELECT pg_advisory_lock($1)", lock.DefaultLockID); err != nil {
+		t.Fatal(err)
+	}
+	defer holder.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", lock.DefaultLockID)
+
+	short, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	have, want, err := s.SchemaVersion(short)
+	if err != nil || have != want {
+		t.Fatalf("SchemaVersion while the migration lock is held = %d, %d, %v", have, want, err)
 	}
 }
