@@ -59,6 +59,7 @@ type Provider struct {
 	log     *slog.Logger
 	metrics *metrics
 	disco   discoveryCache
+	clients *clientCache // for /authorize only
 	handler http.Handler
 }
 
@@ -83,6 +84,7 @@ func New(cfg Config, store *storage.Store, keys KeySource) (*Provider, error) {
 		keys:    keys,
 		log:     cfg.Logger,
 		metrics: m,
+		clients: newClientCache(store),
 	}
 	p.storage = &Storage{p: p}
 	if p.lib, err = p.newLibraryProvider(); err != nil {

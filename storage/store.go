@@ -62,6 +62,8 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		// One writer at a time is all SQLite offers; a small pool keeps
 		// readers concurrent while busy_timeout queues writers.
 		db.SetMaxOpenConns(8)
+		// Keep them all open: a reopened connection runs every pragma again.
+		db.SetMaxIdleConns(8)
 	} else {
 		db.SetMaxOpenConns(32)
 		db.SetMaxIdleConns(32)

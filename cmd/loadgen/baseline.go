@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,7 +17,16 @@ import (
 
 // baselineDuration is how long the argon2id baseline runs: long enough for
 // hundreds of hashes on any server, short next to a load run.
-const baselineDuration = 3 * time.Second
+const baselineDuration = 5 * time.Second
+
+// baselineHashers is how many hashes the baseline runs at once: one per
+// CPU, at most one per worker. That is the most this machine can hash:
+// more hashes at once than CPUs only fight over memory bandwidth and the
+// caches (each hash fills its own m KiB), and a provider that limits its
+// own hashing to one per CPU, as it should, hashes no more at once either.
+func baselineHashers(workers int) int {
+	return max(1, min(workers, runtime.GOMAXPROCS(0)))
+}
 
 // argon2Params are argon2id costs in the m=KiB,t=passes,p=lanes notation.
 type argon2Params struct {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -49,5 +50,22 @@ func TestMeasureArgon2CountsHashes(t *testing.T) {
 	cheap := argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}
 	if got := measureArgon2(context.Background(), cheap, 2, 10*time.Millisecond); got <= 0 {
 		t.Errorf("hashes/s = %v, want more than zero", got)
+	}
+}
+
+func TestBaselineHashersOnePerCPUAtMostOnePerWorker(t *testing.T) {
+	cpus := runtime.GOMAXPROCS(0)
+	tests := []struct {
+		workers, want int
+	}{
+		{workers: 1, want: 1},
+		{workers: cpus, want: cpus},
+		{workers: cpus + 7, want: cpus},
+		{workers: 1000, want: cpus},
+	}
+	for _, tt := range tests {
+		if got := baselineHashers(tt.workers); got != tt.want {
+			t.Errorf("baselineHashers(%d) = %d on %d CPUs, want %d", tt.workers, got, cpus, tt.want)
+		}
 	}
 }

@@ -69,6 +69,12 @@ With --sso each worker keeps its browser session after its first sign-in, so
 later flows go from authorize straight to the callback: this measures the
 provider's own overhead without the cost of the password hash.
 
+With --argon2-baseline loadgen first computes argon2id hashes for a few
+seconds, one at a time per CPU of this machine (at most --workers at once),
+and reports flows/s as a share of that rate. The password hash is the floor
+of a password sign-in: with the provider on this machine (or one alike), the
+share says how little of its CPU everything else takes.
+
 The client secret may also be given in $LOADGEN_CLIENT_SECRET, which keeps it
 out of the process list.
 
@@ -98,7 +104,7 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.IntVar(&c.flows, "flows", 0, "stop after `N` flows")
 	fs.BoolVar(&c.sso, "sso", false, "keep each worker's session after its first sign-in")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "time limit of one HTTP request, redirects included")
-	fs.BoolVar(&c.argon2Baseline, "argon2-baseline", false, "first measure argon2id hashes/s on as many workers, and compare flows/s to it")
+	fs.BoolVar(&c.argon2Baseline, "argon2-baseline", false, "first measure the most argon2id hashes/s this machine computes (one hash per CPU, at most --workers), and compare flows/s to it")
 	fs.StringVar(&argon2Text, "argon2-params", "m=19456,t=2,p=1", "argon2id costs for --argon2-baseline (memory KiB, passes, lanes)")
 	fs.StringVar(&c.output, "output", "text", "report format: text or json")
 	if err := fs.Parse(args); err != nil {

@@ -85,11 +85,12 @@ func run(ctx context.Context, cfg config, users []user, progress io.Writer) (*re
 
 	var baseline *baselineReport
 	if cfg.argon2Baseline {
-		fmt.Fprintf(progress, "measuring argon2id (%s) on %d workers for %s\n", cfg.argon2, cfg.workers, baselineDuration)
+		hashers := baselineHashers(cfg.workers)
+		fmt.Fprintf(progress, "measuring argon2id (%s) on %d workers for %s\n", cfg.argon2, hashers, baselineDuration)
 		baseline = &baselineReport{
 			Params:          cfg.argon2.String(),
-			Workers:         cfg.workers,
-			HashesPerSecond: measureArgon2(ctx, cfg.argon2, cfg.workers, baselineDuration),
+			Workers:         hashers,
+			HashesPerSecond: measureArgon2(ctx, cfg.argon2, hashers, baselineDuration),
 		}
 	}
 
