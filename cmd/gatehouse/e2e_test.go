@@ -263,6 +263,52 @@ func (f *flow) errorOf(p page) string {
 	return q.Get("error")
 }
 
+// idClaims are the sign-in claims of an ID token.
+type idClaims struct {
+	AMR      []string `json:"amr"`
+	ACR      string   `json:"acr"`
+	AuthTime int64    `json:"auth_time"`
+}
+
+// refresh redeems a refresh token and returns the verified new ID token.
+func (rp *relyingParty) refresh(refreshToken string) (*oidc.IDToken, idClaims) {
+	t := rp.t
+	t.Helper()
+	refreshed, err := rp.oauth.TokenSource(context.Background(), &oauth2.Token{RefreshToken: refreshToken}).Token()
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	raw, _ := refreshed.Extra("id_token").(string)
+	idt, err := rp.verifier.Verify(context.Background(), raw)
+	if err != nil {
+		t.Fatalf("refreshed ID token: %v", err)
+	}
+	var c idClaims
+	if err := idt.Claims(&c); err != nil {
+		t.Fatal(err)
+	}
+	return idt, c
+}
+
+// introspect asks the introspection endpoint about token as rp.
+func (rp *relyingParty) introspect(token string) map[string]any {
+	t := rp.t
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, rp.g.issuer+"/oauth/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(rp.oauth.ClientID), url.QueryEscape(rp.oauth.ClientSecret))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		t.Fatalf("introspection answer %d: %v", resp.StatusCode, err)
+	}
+	return m
+}
+
 func isPasswordPage(p page) bool {
 	return (p.status == http.StatusOK || p.status == http.StatusUnauthorized) && p.url.Path == "/login/password" &&
 		strings.Contains(p.body, `autocomplete="current-password"`)
@@ -322,21 +368,7 @@ func TestSignInWithPasswordThroughTheHostedPage(t *testing.T) {
 		}
 
 		// A refresh keeps sub, auth_time, amr and acr.
-		refreshed, err := rp.oauth.TokenSource(context.Background(), &oauth2.Token{RefreshToken: got.oauth.RefreshToken}).Token()
-		if err != nil {
-			t.Fatalf("refresh: %v", err)
-		}
-		raw, _ := refreshed.Extra("id_token").(string)
-		idt, err := rp.verifier.Verify(context.Background(), raw)
-		if err != nil {
-			t.Fatalf("refreshed ID token: %v", err)
-		}
-		var rc struct {
-			AMR      []string `json:"amr"`
-			ACR      string   `json:"acr"`
-			AuthTime int64    `json:"auth_time"`
-		}
-		idt.Claims(&rc)
+		idt, rc := rp.refresh(got.oauth.RefreshToken)
 		if idt.Subject != u.ID || rc.AuthTime != got.claims.AuthTime || fmt.Sprint(rc.AMR) != "[pwd]" || rc.ACR != got.claims.ACR {
 			t.Fatalf("refreshed ID token sub %q %+v, want the original's", idt.Subject, rc)
 		}
@@ -451,23 +483,7 @@ func TestIntrospectionAndRevocation(t *testing.T) {
 		f, p := rp.start(b)
 		got := f.finish(signIn(t, b, p, "intro@example.com", "correct horse battery"))
 
-		introspect := func(token string) map[string]any {
-			t.Helper()
-			req, _ := http.NewRequest(http.MethodPost, g.issuer+"/oauth/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.SetBasicAuth(url.QueryEscape(rp.oauth.ClientID), url.QueryEscape(rp.oauth.ClientSecret))
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			var m map[string]any
-			if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
-				t.Fatalf("introspection answer %d: %v", resp.StatusCode, err)
-			}
-			return m
-		}
-		m := introspect(got.oauth.AccessToken)
+		m := rp.introspect(got.oauth.AccessToken)
 		if m["active"] != true || m["sub"] != u.ID || m["client_id"] != rp.oauth.ClientID || m["acr"] != "urn:gatehouse:acr:pwd" ||
 			fmt.Sprint(m["amr"]) != "[pwd]" || m["auth_time"] == nil || m["exp"] == nil {
 			t.Fatalf("introspection = %v", m)
@@ -480,7 +496,7 @@ func TestIntrospectionAndRevocation(t *testing.T) {
 			t.Fatalf("revocation: %v %v", resp, err)
 		}
 		resp.Body.Close()
-		if m := introspect(got.oauth.AccessToken); m["active"] != false {
+		if m := rp.introspect(got.oauth.AccessToken); m["active"] != false {
 			t.Fatalf("revoked token introspects as %v", m)
 		}
 		req, _ = http.NewRequest(http.MethodGet, g.issuer+"/userinfo", nil)

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -198,25 +197,6 @@ func wantMFA(t *testing.T, got *tokens) {
 	}
 }
 
-// introspect asks the introspection endpoint about token as rp.
-func (rp *relyingParty) introspect(token string) map[string]any {
-	t := rp.t
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, rp.g.issuer+"/oauth/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(rp.oauth.ClientID), url.QueryEscape(rp.oauth.ClientSecret))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var m map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
-		t.Fatalf("introspection answer %d: %v", resp.StatusCode, err)
-	}
-	return m
-}
-
 func TestSignInWithTOTPThroughTheHostedPages(t *testing.T) {
 	eachKeyedGatehouse(t, func(t *testing.T, g *keyedGatehouse) {
 		u := g.user("ada@example.com", "correct horse battery")
@@ -243,21 +223,7 @@ func TestSignInWithTOTPThroughTheHostedPages(t *testing.T) {
 			m["auth_time"] != float64(got.claims.AuthTime) {
 			t.Fatalf("introspection = %v", m)
 		}
-		refreshed, err := rp.oauth.TokenSource(context.Background(), &oauth2.Token{RefreshToken: got.oauth.RefreshToken}).Token()
-		if err != nil {
-			t.Fatalf("refresh: %v", err)
-		}
-		raw, _ := refreshed.Extra("id_token").(string)
-		idt, err := rp.verifier.Verify(context.Background(), raw)
-		if err != nil {
-			t.Fatalf("refreshed ID token: %v", err)
-		}
-		var rc struct {
-			AMR      []string `json:"amr"`
-			ACR      string   `json:"acr"`
-			AuthTime int64    `json:"auth_time"`
-		}
-		idt.Claims(&rc)
+		_, rc := rp.refresh(got.oauth.RefreshToken)
 		if !slices.Equal(rc.AMR, bothFactors) || rc.ACR != acrMFA || rc.AuthTime != got.claims.AuthTime {
 			t.Fatalf("refreshed ID token %+v, want the original's", rc)
 		}
