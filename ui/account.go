@@ -399,14 +399,25 @@ func disableRefusal(orgs []string) string {
 var errNoTOTP = pageError{http.StatusNotFound, "No authenticator app is set up",
 	"There is nothing to change. Go back to your security settings to add one."}
 
+// requireTOTPAccount is requireAccount for the pages that change an
+// authenticator app: without one they show errNoTOTP and return nil.
+func (u *UI) requireTOTPAccount(w http.ResponseWriter, r *http.Request, returnTo string, change bool) (*accountSession, *storage.Factor) {
+	a := u.requireAccount(w, r, returnTo, change)
+	if a == nil {
+		return nil, nil
+	}
+	f := a.totp()
+	if f == nil {
+		u.renderError(w, r, errNoTOTP)
+		return nil, nil
+	}
+	return a, f
+}
+
 // showDisable is GET /account/security/totp/disable.
 func (u *UI) showDisable(w http.ResponseWriter, r *http.Request) {
-	a := u.requireAccount(w, r, r.URL.Path, false)
+	a, _ := u.requireTOTPAccount(w, r, r.URL.Path, false)
 	if a == nil {
-		return
-	}
-	if a.totp() == nil {
-		u.renderError(w, r, errNoTOTP)
 		return
 	}
 	u.renderDisable(w, r, http.StatusOK, disablePage{Refusal: disableRefusal(a.orgsRequiringMFA())})
@@ -418,13 +429,8 @@ func (u *UI) disableTOTP(w http.ResponseWriter, r *http.Request) {
 	if !u.parseForm(w, r) {
 		return
 	}
-	a := u.requireAccount(w, r, accountHome, true)
+	a, f := u.requireTOTPAccount(w, r, accountHome, true)
 	if a == nil {
-		return
-	}
-	f := a.totp()
-	if f == nil {
-		u.renderError(w, r, errNoTOTP)
 		return
 	}
 	p := disablePage{Refusal: disableRefusal(a.orgsRequiringMFA())}

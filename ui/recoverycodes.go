@@ -82,12 +82,8 @@ func (u *UI) renderRegenerate(w http.ResponseWriter, r *http.Request, status int
 
 // showRegenerate is GET /account/security/codes/regenerate.
 func (u *UI) showRegenerate(w http.ResponseWriter, r *http.Request) {
-	a := u.requireAccount(w, r, r.URL.Path, false)
+	a, _ := u.requireTOTPAccount(w, r, r.URL.Path, false)
 	if a == nil {
-		return
-	}
-	if a.totp() == nil {
-		u.renderError(w, r, errNoTOTP)
 		return
 	}
 	u.renderRegenerate(w, r, http.StatusOK, regeneratePage{})
@@ -100,13 +96,8 @@ func (u *UI) regenerateCodes(w http.ResponseWriter, r *http.Request) {
 	if !u.parseForm(w, r) {
 		return
 	}
-	a := u.requireAccount(w, r, accountHome, true)
+	a, f := u.requireTOTPAccount(w, r, accountHome, true)
 	if a == nil {
-		return
-	}
-	f := a.totp()
-	if f == nil {
-		u.renderError(w, r, errNoTOTP)
 		return
 	}
 	codes, hashes, err := u.newRecoveryCodes()
