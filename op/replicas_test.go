@@ -6,8 +6,8 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/gatehouse-id/gatehouse/mfa/secretkey"
 	"github.com/gatehouse-id/gatehouse/op/signing"
+	"github.com/gatehouse-id/gatehouse/secretkey"
 	"github.com/gatehouse-id/gatehouse/storage/storagetest"
 )
 

@@ -151,12 +151,3 @@ func (r AuthRequests) DeleteExpired(ctx context.Context, t time.Time, limit int)
 	return deleteBatch(ctx, r.q, `DELETE FROM auth_requests WHERE id IN (SELECT id FROM auth_requests
 		WHERE expires_at < $1 AND (code_expires_at IS NULL OR code_expires_at < $1) LIMIT $2)`, t, limit)
 }
-
-// deleteBatch runs one bounded DELETE and reports the rows removed.
-func deleteBatch(ctx context.Context, q queryer, query string, t time.Time, limit int) (int64, error) {
-	res, err := q.ExecContext(ctx, query, t.UTC(), limit)
-	if err != nil {
-		return 0, wrap(err, "delete expired")
-	}
-	return res.RowsAffected()
-}

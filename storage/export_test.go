@@ -8,10 +8,14 @@ import (
 // MigrateFS applies the migrations in fsys instead of the embedded ones and
 // reports the version reached, so tests can feed a failing migration.
 func (s *Store) MigrateFS(ctx context.Context, fsys fs.FS) (version int64, err error) {
-	p, err := s.migratorFor(fsys, true)
-	_, err = migrateWith(ctx, p, err)
+	p, err := s.migratorFor(fsys)
+	_, err = s.migrateWith(ctx, p, err)
 	if p != nil {
 		version, _ = p.GetDBVersion(ctx)
 	}
 	return version, err
 }
+
+// CleanupLockID is the clean-up's database lock, for a test that holds it
+// as another replica would.
+const CleanupLockID = lockCleanup

@@ -13,10 +13,10 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/gatehouse-id/gatehouse/mfa"
-	"github.com/gatehouse-id/gatehouse/mfa/password"
 	"github.com/gatehouse-id/gatehouse/mfa/totp"
+	"github.com/gatehouse-id/gatehouse/middleware"
+	"github.com/gatehouse-id/gatehouse/password"
 	"github.com/gatehouse-id/gatehouse/storage"
-	"github.com/gatehouse-id/gatehouse/ui/middleware"
 )
 
 // recentSignIn: a change to the password or the second factors needs a

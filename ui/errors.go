@@ -6,7 +6,7 @@ import (
 	"mime"
 	"net/http"
 
-	"github.com/gatehouse-id/gatehouse/ui/middleware"
+	"github.com/gatehouse-id/gatehouse/middleware"
 )
 
 // pageError is a failure shown to the user as a page: a status, a heading

@@ -11,9 +11,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse/mfa"
-	"github.com/gatehouse-id/gatehouse/mfa/password"
+	"github.com/gatehouse-id/gatehouse/middleware"
+	"github.com/gatehouse-id/gatehouse/password"
 	"github.com/gatehouse-id/gatehouse/storage"
-	"github.com/gatehouse-id/gatehouse/ui/middleware"
 )
 
 // maxEmailLen is the longest email address there can be (RFC 5321's path

@@ -9,7 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/gatehouse-id/gatehouse/ui/middleware"
+	"github.com/gatehouse-id/gatehouse/middleware"
 )
 
 //go:embed templates

@@ -13,8 +13,8 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/gatehouse-id/gatehouse/middleware"
 	"github.com/gatehouse-id/gatehouse/storage/storagetest"
-	"github.com/gatehouse-id/gatehouse/ui/middleware"
 )
 
 // TestEveryPageRenders renders each required page through its typed render

@@ -13,9 +13,9 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/gatehouse-id/gatehouse/mfa/password"
+	"github.com/gatehouse-id/gatehouse/middleware"
+	"github.com/gatehouse-id/gatehouse/password"
 	"github.com/gatehouse-id/gatehouse/storage"
-	"github.com/gatehouse-id/gatehouse/ui/middleware"
 )
 
 // maxFormBody is the largest form body the pages accept.

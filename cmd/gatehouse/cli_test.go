@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-id/gatehouse/mfa/password"
-	"github.com/gatehouse-id/gatehouse/mfa/secretkey"
+	"github.com/gatehouse-id/gatehouse/password"
+	"github.com/gatehouse-id/gatehouse/secretkey"
 	"github.com/gatehouse-id/gatehouse/storage"
 	"github.com/gatehouse-id/gatehouse/storage/storagetest"
 )

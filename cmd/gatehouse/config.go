@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -21,7 +20,7 @@ import (
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
-	"github.com/gatehouse-id/gatehouse/mfa/secretkey"
+	"github.com/gatehouse-id/gatehouse/secretkey"
 )
 
 // Config is the server configuration every command reads.
@@ -487,59 +486,5 @@ func (c *Config) secretKey() (secretkey.Key, error) {
 	if db == "" {
 		return secretkey.Key{}, errors.New(errSecretKeyRequired)
 	}
-	path := filepath.Join(filepath.Dir(db), keyFileName)
-	k, err := readKeyFile(path)
-	if !errors.Is(err, fs.ErrNotExist) {
-		return k, err
-	}
-	k, err = createKeyFile(path)
-	if errors.Is(err, fs.ErrExist) {
-		// Another process starting at the same time made it first: use theirs.
-		return readKeyFile(path)
-	}
-	return k, err
-}
-
-// readKeyFile reads a key file. An empty file is re-read for a moment,
-// since a process that has just created it may still be writing.
-func readKeyFile(path string) (secretkey.Key, error) {
-	var data []byte
-	var err error
-	for range 20 {
-		data, err = os.ReadFile(path)
-		if err != nil || len(bytes.TrimSpace(data)) > 0 {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
-		return secretkey.Key{}, fmt.Errorf("key file %s: %w", path, pathErrorCause(err))
-	}
-	k, err := secretkey.Parse(string(data))
-	if err != nil {
-		return secretkey.Key{}, fmt.Errorf("key file %s: %w", path, err)
-	}
-	return k, nil
-}
-
-// createKeyFile writes a new key to path, which must not exist yet: of two
-// processes racing to create it, exactly one succeeds.
-func createKeyFile(path string) (secretkey.Key, error) {
-	k, err := secretkey.Generate()
-	if err != nil {
-		return secretkey.Key{}, err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return secretkey.Key{}, fmt.Errorf("key file %s: %w", path, pathErrorCause(err))
-	}
-	_, werr := f.WriteString(k.String() + "\n")
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		// Leave no half-written key behind to be read as malformed later.
-		os.Remove(path)
-		return secretkey.Key{}, fmt.Errorf("key file %s: %w", path, err)
-	}
-	return k, nil
+	return secretkey.LoadOrCreateFile(filepath.Join(filepath.Dir(db), keyFileName))
 }

@@ -15,7 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse-id/gatehouse/mfa/secretkey"
+	"github.com/gatehouse-id/gatehouse/secretkey"
 )
 
 // A valid secret key for tests: 32 bytes in standard base64.

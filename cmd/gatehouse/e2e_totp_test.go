@@ -19,8 +19,8 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/gatehouse-id/gatehouse/mfa/secretkey"
 	"github.com/gatehouse-id/gatehouse/mfa/totp"
+	"github.com/gatehouse-id/gatehouse/secretkey"
 	"github.com/gatehouse-id/gatehouse/storage"
 	"github.com/gatehouse-id/gatehouse/storage/storagetest"
 )

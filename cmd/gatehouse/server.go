@@ -14,13 +14,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/gatehouse-id/gatehouse/mfa/password"
-	"github.com/gatehouse-id/gatehouse/mfa/secretkey"
+	"github.com/gatehouse-id/gatehouse/middleware"
 	"github.com/gatehouse-id/gatehouse/op"
 	"github.com/gatehouse-id/gatehouse/op/signing"
+	"github.com/gatehouse-id/gatehouse/password"
+	"github.com/gatehouse-id/gatehouse/secretkey"
 	"github.com/gatehouse-id/gatehouse/storage"
 	"github.com/gatehouse-id/gatehouse/ui"
-	"github.com/gatehouse-id/gatehouse/ui/middleware"
 )
 
 // maxBodyBytes bounds every request body; forms and token requests are small.
@@ -91,7 +91,7 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 	}
 	pages.Routes(r)
 	r.Handle("/*", provider.Handler())
-	s.background = append(s.background, func(ctx context.Context) { provider.RunCleanup(ctx, time.Minute) })
+	s.background = append(s.background, func(ctx context.Context) { s.store.RunCleanup(ctx, time.Minute, s.log) })
 	return nil
 }
 
