@@ -36,7 +36,7 @@ func Logger(log *slog.Logger) func(http.Handler) http.Handler {
 				slog.Int("status", status),
 				slog.Int64("bytes", sw.BytesWritten()),
 				slog.Duration("duration", time.Since(start)),
-				slog.String("request_id", RequestIDFrom(r.Context())),
+				slog.String(requestIDAttr, RequestIDFrom(r.Context())),
 			}
 			if ip := ClientIPFrom(r.Context()); ip.IsValid() {
 				attrs = append(attrs, slog.String("client_ip", ip.String()))

@@ -29,7 +29,7 @@ func Recover(log *slog.Logger) func(http.Handler) http.Handler {
 					slog.String("panic", fmt.Sprint(v)),
 					slog.String("method", r.Method),
 					slog.String("path", r.URL.Path),
-					slog.String("request_id", RequestIDFrom(r.Context())),
+					slog.String(requestIDAttr, RequestIDFrom(r.Context())),
 					slog.String("stack", string(debug.Stack())),
 				)
 				if sw.Written() {
