@@ -1,4 +1,4 @@
-package main
+package directory
 
 import (
 	"fmt"
@@ -78,4 +78,8 @@ func isPrivateUseScheme(scheme string) bool {
 		}
 	}
 	return true
+}
+
+func isLoopbackHost(host string) bool {
+	return strings.EqualFold(host, "localhost") || host == "127.0.0.1" || host == "::1"
 }

@@ -1,4 +1,4 @@
-package main
+package directory
 
 import (
 	"net/url"

@@ -66,17 +66,17 @@ type Session struct {
 	AMR      []string
 	// Factors are the kinds of the user's confirmed second factors, the
 	// default first. A user who has one must use it at every sign-in.
-	Factors []string
+	Factors []FactorKind
 }
 
-// Kind is what a sign-in needs next.
-type Kind int
+// Next is what a sign-in needs next.
+type Next int
 
 // The decisions.
 const (
 	// Complete: the session satisfies the request; finish it with the
 	// Decision's AMR, ACR and AuthTime.
-	Complete Kind = iota + 1
+	Complete Next = iota + 1
 	// NeedPassword: the user must enter their password (again).
 	NeedPassword
 	// Fail: the request ends with the Decision's Error for the client.
@@ -88,9 +88,9 @@ const (
 	NeedEnrollment
 )
 
-// Decision is the policy's answer. Only the fields of its Kind are set.
+// Decision is the policy's answer. Only the fields of its Next are set.
 type Decision struct {
-	Kind Kind
+	Next Next
 
 	// For Complete.
 	AMR      []string
@@ -99,7 +99,7 @@ type Decision struct {
 
 	// For NeedSecondFactor: the user's factors that meet the requirement,
 	// the default first. For NeedEnrollment: the offered factors that would.
-	Factors []string
+	Factors []FactorKind
 
 	// For Fail.
 	Error            string
@@ -115,7 +115,8 @@ const (
 )
 
 // Decide says what the sign-in for in.Request still needs, given what the
-// browser session has proved by in.Now, as SPEC §4's table says.
+// browser session has proved by in.Now, following OpenID Connect
+// Core §3.1.2.1 (prompt, max_age, acr_values) and §5.5.1.1 (an essential acr).
 // prompt=none never gets a page: where one would be needed, the request
 // fails instead.
 func Decide(in Input) Decision {
@@ -131,27 +132,27 @@ func Decide(in Input) Decision {
 	case unmet != "":
 		return fail(AccessDenied, unmet)
 	case passwordReason != "":
-		return Decision{Kind: NeedPassword}
+		return Decision{Next: NeedPassword}
 	}
 
 	s := in.Session
 	if ACRRank(ACRFor(s.AMR)) >= need {
-		return Decision{Kind: Complete, AMR: slices.Clone(s.AMR), ACR: grantedACR(in), AuthTime: s.AuthTime}
+		return Decision{Next: Complete, AMR: slices.Clone(s.AMR), ACR: grantedACR(in), AuthTime: s.AuthTime}
 	}
 	if usable := usableFactors(in, need); len(usable) > 0 {
 		if none {
 			return fail(InteractionRequired, descNeedSecondFactor)
 		}
-		return Decision{Kind: NeedSecondFactor, Factors: usable}
+		return Decision{Next: NeedSecondFactor, Factors: usable}
 	}
 	if none {
 		return fail(InteractionRequired, descNeedEnrollment)
 	}
-	return Decision{Kind: NeedEnrollment, Factors: enrollableFactors(in, need)}
+	return Decision{Next: NeedEnrollment, Factors: enrollableFactors(in, need)}
 }
 
 func fail(code, description string) Decision {
-	return Decision{Kind: Fail, Error: code, ErrorDescription: description}
+	return Decision{Next: Fail, Error: code, ErrorDescription: description}
 }
 
 // passwordNeeded says, in words fit for the client, why the session does not
@@ -233,7 +234,7 @@ func grantedACR(in Input) string {
 }
 
 // offered returns the offered factor of this kind.
-func offered(in Input, kind string) (Factor, bool) {
+func offered(in Input, kind FactorKind) (Factor, bool) {
 	for _, f := range in.Offered {
 		if f.Kind() == kind {
 			return f, true
@@ -243,12 +244,12 @@ func offered(in Input, kind string) (Factor, bool) {
 }
 
 func hasOfferedFactor(in Input) bool {
-	return slices.ContainsFunc(in.Session.Factors, func(kind string) bool { _, ok := offered(in, kind); return ok })
+	return slices.ContainsFunc(in.Session.Factors, func(kind FactorKind) bool { _, ok := offered(in, kind); return ok })
 }
 
 // usableFactors are the user's offered factors that reach the rank need.
-func usableFactors(in Input, need int) []string {
-	var out []string
+func usableFactors(in Input, need int) []FactorKind {
+	var out []FactorKind
 	for _, kind := range in.Session.Factors {
 		if f, ok := offered(in, kind); ok && ACRRank(Level(f)) >= need && !slices.Contains(out, kind) {
 			out = append(out, kind)
@@ -258,8 +259,8 @@ func usableFactors(in Input, need int) []string {
 }
 
 // enrollableFactors are the offered factors that reach the rank need.
-func enrollableFactors(in Input, need int) []string {
-	var out []string
+func enrollableFactors(in Input, need int) []FactorKind {
+	var out []FactorKind
 	for _, f := range in.Offered {
 		if ACRRank(Level(f)) >= need {
 			out = append(out, f.Kind())

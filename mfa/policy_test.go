@@ -1,17 +1,28 @@
 package mfa
 
 import (
+	"context"
 	"reflect"
 	"testing"
 	"time"
 )
 
-// securityKey stands in for a phishing-resistant factor, to check that the
-// policy reads levels from the factors rather than knowing TOTP.
-type securityKey struct{ TOTP }
+// stubFactor stands in for a factor: the policy reads only its kind and
+// the level it reaches, never how it checks an answer.
+type stubFactor struct {
+	kind FactorKind
+	amr  AMR
+}
 
-func (securityKey) Kind() string { return "webauthn" }
-func (securityKey) AMR() AMR     { return AMRHardwareKey }
+func (f stubFactor) Kind() FactorKind                                { return f.kind }
+func (f stubFactor) AMR() AMR                                        { return f.amr }
+func (stubFactor) Begin(context.Context, Subject) (Challenge, error) { return Challenge{}, nil }
+func (stubFactor) Finish(context.Context, Answer) (int64, error)     { return 0, nil }
+
+var (
+	totpFactor  = stubFactor{FactorTOTP, AMROTP}
+	securityKey = stubFactor{FactorWebAuthn, AMRHardwareKey}
+)
 
 func TestDecide(t *testing.T) {
 	now := time.Date(2025, 3, 14, 12, 0, 0, 0, time.UTC)
@@ -23,19 +34,19 @@ func TestDecide(t *testing.T) {
 	pwd := []string{"pwd"}
 	pwdOTP := []string{"pwd", "otp", "mfa"}
 	pwdKey := []string{"pwd", "hwk", "mfa"}
-	session := func(at time.Time, amr []string, factors ...string) Session {
+	session := func(at time.Time, amr []string, factors ...FactorKind) Session {
 		return Session{Present: true, UserID: "u1", AuthTime: at, AMR: amr, Factors: factors}
 	}
 	signedIn := func(at time.Time) Session { return session(at, pwd) }
 	complete := func(at time.Time, amr []string, acr string) Decision {
-		return Decision{Kind: Complete, AMR: amr, ACR: acr, AuthTime: at}
+		return Decision{Next: Complete, AMR: amr, ACR: acr, AuthTime: at}
 	}
 	completePwd := func(at time.Time) Decision { return complete(at, pwd, ACRPassword) }
-	failWith := func(code, why string) Decision { return Decision{Kind: Fail, Error: code, ErrorDescription: why} }
+	failWith := func(code, why string) Decision { return Decision{Next: Fail, Error: code, ErrorDescription: why} }
 	loginRequired := func(why string) Decision { return failWith(LoginRequired, why) }
-	needPassword := Decision{Kind: NeedPassword}
-	needCode := Decision{Kind: NeedSecondFactor, Factors: []string{KindTOTP}}
-	needEnrollment := Decision{Kind: NeedEnrollment, Factors: []string{KindTOTP}}
+	needPassword := Decision{Next: NeedPassword}
+	needCode := Decision{Next: NeedSecondFactor, Factors: []FactorKind{FactorTOTP}}
+	needEnrollment := Decision{Next: NeedEnrollment, Factors: []FactorKind{FactorTOTP}}
 	notSignedIn := "The user is not signed in."
 	none := []string{"none"}
 	essential := func(values ...string) Request { return Request{EssentialACR: values} }
@@ -44,7 +55,7 @@ func TestDecide(t *testing.T) {
 		client, org bool
 		offered     []Factor // nil: TOTP only
 	}
-	withKeys := policy{offered: []Factor{TOTP{}, securityKey{}}}
+	withKeys := policy{offered: []Factor{totpFactor, securityKey}}
 	noFactors := policy{offered: []Factor{}}
 
 	tests := []struct {
@@ -63,7 +74,7 @@ func TestDecide(t *testing.T) {
 			session: Session{Present: true, UserID: "u1", Disabled: true, AuthTime: earlier, AMR: pwd}, want: loginRequired(notSignedIn)},
 		{name: "session that proved no factor", session: session(earlier, nil), want: needPassword},
 		{name: "session with only an unknown method", session: session(earlier, []string{"sms"}), want: needPassword},
-		{name: "session with a second factor but no password", session: session(earlier, []string{"otp"}, KindTOTP), want: needPassword},
+		{name: "session with a second factor but no password", session: session(earlier, []string{"otp"}, FactorTOTP), want: needPassword},
 		{name: "id_token_hint names the signed-in user", request: Request{HintSubject: "u1"}, session: signedIn(earlier), want: completePwd(earlier)},
 		{name: "id_token_hint names another user", request: Request{HintSubject: "u2"}, session: signedIn(earlier), want: needPassword},
 		{name: "id_token_hint names another user, prompt=none", request: Request{HintSubject: "u2", Prompt: none}, session: signedIn(earlier),
@@ -83,38 +94,38 @@ func TestDecide(t *testing.T) {
 		// Both factors again: a second factor proved before the request does
 		// not answer prompt=login or an exceeded max_age.
 		{name: "prompt=login, both factors proved before the request", request: Request{Prompt: []string{"login"}},
-			session: session(earlier, pwdOTP, KindTOTP), want: needPassword},
+			session: session(earlier, pwdOTP, FactorTOTP), want: needPassword},
 		{name: "max_age exceeded, both factors proved before", request: Request{MaxAge: dur(time.Minute)},
-			session: session(earlier, pwdOTP, KindTOTP), want: needPassword},
+			session: session(earlier, pwdOTP, FactorTOTP), want: needPassword},
 		{name: "prompt=login, password entered again during the request", request: Request{Prompt: []string{"login"}},
-			session: session(during, pwd, KindTOTP), want: needCode},
+			session: session(during, pwd, FactorTOTP), want: needCode},
 
-		// SPEC §4, row "no acr asked": the policy only (user, organisations, client).
-		{name: "no acr / can be met now: acr is the highest level the session meets", session: session(earlier, pwdOTP, KindTOTP),
+		// No acr asked: the policy only (user, organisations, client).
+		{name: "no acr / can be met now: acr is the highest level the session meets", session: session(earlier, pwdOTP, FactorTOTP),
 			want: complete(earlier, pwdOTP, ACRMFA)},
 		{name: "no acr / can be met now: a user without a factor signs in with the password", session: signedIn(earlier),
 			want: completePwd(earlier)},
-		{name: "no acr / the user's own factor is asked for", session: session(earlier, pwd, KindTOTP), want: needCode},
-		{name: "no acr / the client requires a second factor the user has", session: session(earlier, pwd, KindTOTP),
+		{name: "no acr / the user's own factor is asked for", session: session(earlier, pwd, FactorTOTP), want: needCode},
+		{name: "no acr / the client requires a second factor the user has", session: session(earlier, pwd, FactorTOTP),
 			policy: policy{client: true}, want: needCode},
 		{name: "no acr / the client requires a second factor: needs enrollment first", session: signedIn(earlier),
 			policy: policy{client: true}, want: needEnrollment},
 		{name: "no acr / an organisation requires a second factor: needs enrollment first", session: signedIn(earlier),
 			policy: policy{org: true}, want: needEnrollment},
-		{name: "no acr / an organisation requires a second factor the session proved", session: session(earlier, pwdOTP, KindTOTP),
+		{name: "no acr / an organisation requires a second factor the session proved", session: session(earlier, pwdOTP, FactorTOTP),
 			policy: policy{org: true}, want: complete(earlier, pwdOTP, ACRMFA)},
 		{name: "no acr / required but no second factor is offered → access_denied", session: signedIn(earlier),
 			policy: policy{client: true, offered: []Factor{}}, want: failWith(AccessDenied, descNoFactorOffered)},
-		{name: "no acr / a factor the server does not offer is not asked for", session: session(earlier, pwd, "webauthn"),
+		{name: "no acr / a factor the server does not offer is not asked for", session: session(earlier, pwd, FactorWebAuthn),
 			want: completePwd(earlier)},
 
-		// SPEC §4, row "acr_values (voluntary)": raised to the first listed level Gatehouse supports.
+		// Voluntary acr_values: raised to the first listed level Gatehouse supports.
 		{name: "acr_values voluntary / can be met now", request: Request{ACRValues: []string{ACRPassword}}, session: signedIn(earlier),
 			want: completePwd(earlier)},
 		{name: "acr_values voluntary / can be met now: acr is the highest level met", request: Request{ACRValues: []string{ACRPassword}},
-			session: session(earlier, pwdOTP, KindTOTP), want: complete(earlier, pwdOTP, ACRMFA)},
+			session: session(earlier, pwdOTP, FactorTOTP), want: complete(earlier, pwdOTP, ACRMFA)},
 		{name: "acr_values voluntary / asked for the missing factor", request: Request{ACRValues: []string{ACRMFA}},
-			session: session(earlier, pwd, KindTOTP), want: needCode},
+			session: session(earlier, pwd, FactorTOTP), want: needCode},
 		{name: "acr_values voluntary / needs enrollment first", request: Request{ACRValues: []string{ACRMFA}},
 			session: signedIn(earlier), want: needEnrollment},
 		{name: "acr_values voluntary / the first known level counts", request: Request{ACRValues: []string{"urn:example:loa:3", ACRPassword, ACRMFA}},
@@ -122,49 +133,49 @@ func TestDecide(t *testing.T) {
 		{name: "acr_values voluntary / only unknown levels leave the policy", request: Request{ACRValues: []string{"urn:example:loa:3"}},
 			session: signedIn(earlier), want: completePwd(earlier)},
 		{name: "acr_values voluntary / can never be met: ends at the highest level reachable",
-			request: Request{ACRValues: []string{ACRPhishingResistant}}, session: session(earlier, pwdOTP, KindTOTP),
+			request: Request{ACRValues: []string{ACRPhishingResistant}}, session: session(earlier, pwdOTP, FactorTOTP),
 			want: complete(earlier, pwdOTP, ACRMFA)},
 		{name: "acr_values voluntary / can never be met: the highest level reachable needs the factor",
-			request: Request{ACRValues: []string{ACRPhishingResistant}}, session: session(earlier, pwd, KindTOTP), want: needCode},
+			request: Request{ACRValues: []string{ACRPhishingResistant}}, session: session(earlier, pwd, FactorTOTP), want: needCode},
 		{name: "acr_values voluntary / can never be met: without any second factor offered, ends at the password",
 			request: Request{ACRValues: []string{ACRMFA}}, session: signedIn(earlier), policy: noFactors, want: completePwd(earlier)},
 
-		// SPEC §4, row "essential acr in claims": at least the lowest listed level.
+		// An essential acr in the claims parameter (OIDC Core §5.5.1.1): at least the lowest listed level.
 		{name: "essential acr / can be met now", request: essential(ACRPassword), session: signedIn(earlier), want: completePwd(earlier)},
 		{name: "essential acr / can be met now: acr is the highest requested value met", request: essential(ACRPassword, ACRMFA),
-			session: session(earlier, pwdOTP, KindTOTP), want: complete(earlier, pwdOTP, ACRMFA)},
+			session: session(earlier, pwdOTP, FactorTOTP), want: complete(earlier, pwdOTP, ACRMFA)},
 		{name: "essential acr / can be met now: a lower requested value when the user has no factor", request: essential(ACRMFA, ACRPassword),
 			session: signedIn(earlier), want: completePwd(earlier)},
 		{name: "essential acr / can be met now: never a value that was not requested", request: essential(ACRMFA),
-			session: session(earlier, pwdKey, "webauthn"), policy: withKeys, want: complete(earlier, pwdKey, ACRMFA)},
-		{name: "essential acr / asked for the missing factor", request: essential(ACRMFA), session: session(earlier, pwd, KindTOTP), want: needCode},
+			session: session(earlier, pwdKey, FactorWebAuthn), policy: withKeys, want: complete(earlier, pwdKey, ACRMFA)},
+		{name: "essential acr / asked for the missing factor", request: essential(ACRMFA), session: session(earlier, pwd, FactorTOTP), want: needCode},
 		{name: "essential acr / needs enrollment first", request: essential(ACRMFA), session: signedIn(earlier), want: needEnrollment},
 		{name: "essential acr / needs enrollment first: only a factor that reaches the level", request: essential(ACRPhishingResistant),
-			session: session(earlier, pwdOTP, KindTOTP), policy: withKeys, want: Decision{Kind: NeedEnrollment, Factors: []string{"webauthn"}}},
+			session: session(earlier, pwdOTP, FactorTOTP), policy: withKeys, want: Decision{Next: NeedEnrollment, Factors: []FactorKind{FactorWebAuthn}}},
 		{name: "essential acr / the lowest listed level counts", request: essential(ACRPhishingResistant, ACRMFA),
-			session: session(earlier, pwdOTP, KindTOTP), want: complete(earlier, pwdOTP, ACRMFA)},
-		{name: "essential acr / can never be met → access_denied", request: essential(ACRPhishingResistant), session: session(earlier, pwdOTP, KindTOTP),
+			session: session(earlier, pwdOTP, FactorTOTP), want: complete(earlier, pwdOTP, ACRMFA)},
+		{name: "essential acr / can never be met → access_denied", request: essential(ACRPhishingResistant), session: session(earlier, pwdOTP, FactorTOTP),
 			want: failWith(AccessDenied, descEssentialUnmet)},
 		{name: "essential acr / can never be met → access_denied, without asking for the password", request: essential(ACRPhishingResistant),
 			want: failWith(AccessDenied, descEssentialUnmet)},
 		{name: "essential acr / only unknown levels can never be met → access_denied", request: essential("urn:example:loa:3"),
 			session: signedIn(earlier), want: failWith(AccessDenied, descEssentialUnmet)},
 		{name: "essential acr / above the voluntary acr_values wins", request: Request{EssentialACR: []string{ACRMFA}, ACRValues: []string{ACRPassword}},
-			session: session(earlier, pwd, KindTOTP), want: needCode},
+			session: session(earlier, pwd, FactorTOTP), want: needCode},
 
-		// SPEC §4, row "any of the above with prompt=none".
+		// Any of the above with prompt=none (OIDC Core §3.1.2.6).
 		{name: "prompt=none / can be met now: answered at once", request: Request{Prompt: none, ACRValues: []string{ACRMFA}},
-			session: session(earlier, pwdOTP, KindTOTP), want: complete(earlier, pwdOTP, ACRMFA)},
+			session: session(earlier, pwdOTP, FactorTOTP), want: complete(earlier, pwdOTP, ACRMFA)},
 		{name: "prompt=none / needs the second factor → interaction_required", request: Request{Prompt: none},
-			session: session(earlier, pwd, KindTOTP), want: failWith(InteractionRequired, descNeedSecondFactor)},
+			session: session(earlier, pwd, FactorTOTP), want: failWith(InteractionRequired, descNeedSecondFactor)},
 		{name: "prompt=none / acr_values needs the second factor → interaction_required", request: Request{Prompt: none, ACRValues: []string{ACRMFA}},
-			session: session(earlier, pwd, KindTOTP), want: failWith(InteractionRequired, descNeedSecondFactor)},
+			session: session(earlier, pwd, FactorTOTP), want: failWith(InteractionRequired, descNeedSecondFactor)},
 		{name: "prompt=none / needs enrollment → interaction_required", request: Request{Prompt: none}, session: signedIn(earlier),
 			policy: policy{org: true}, want: failWith(InteractionRequired, descNeedEnrollment)},
 		{name: "prompt=none / essential acr needs enrollment → interaction_required", request: Request{Prompt: none, EssentialACR: []string{ACRMFA}},
 			session: signedIn(earlier), want: failWith(InteractionRequired, descNeedEnrollment)},
 		{name: "prompt=none / can never be met → interaction_required", request: Request{Prompt: none, EssentialACR: []string{ACRPhishingResistant}},
-			session: session(earlier, pwdOTP, KindTOTP), want: failWith(InteractionRequired, descEssentialUnmet)},
+			session: session(earlier, pwdOTP, FactorTOTP), want: failWith(InteractionRequired, descEssentialUnmet)},
 		{name: "prompt=none / no session at all → login_required", request: Request{Prompt: none, EssentialACR: []string{ACRPhishingResistant}},
 			want: loginRequired(notSignedIn)},
 	}
@@ -173,7 +184,7 @@ func TestDecide(t *testing.T) {
 			tc.request.CreatedAt = created
 			offered := tc.policy.offered
 			if offered == nil {
-				offered = []Factor{TOTP{}}
+				offered = []Factor{totpFactor}
 			}
 			got := Decide(Input{Request: tc.request, Session: tc.session, ClientRequiresMFA: tc.policy.client,
 				OrgRequiresMFA: tc.policy.org, Offered: offered, Now: now})

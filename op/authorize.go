@@ -83,7 +83,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		back.fail(w, r, oidc.ErrServerError().WithDescription("the request could not be stored; please try again"))
 		return
 	}
-	http.Redirect(w, r, loginURL(ar.ID), http.StatusFound)
+	http.Redirect(w, r, p.cfg.SignInURL(ar.ID), http.StatusFound)
 }
 
 // readAuthorizeForm reads the query and, for POST, the form body. The

@@ -156,7 +156,7 @@ func TestAuthorizeIgnoresUnknownParameters(t *testing.T) {
 		q.Set("frobnicate", "yes")
 		q.Set("display", "popup")
 		resp := e.getAuthorize(q)
-		if loc, _ := resp.Location(); resp.StatusCode != http.StatusFound || loc.Path != pathLogin {
+		if loc, _ := resp.Location(); resp.StatusCode != http.StatusFound || loc.Path != testSignInPath {
 			t.Fatalf("status %d location %v, want the sign-in page", resp.StatusCode, loc)
 		}
 	})
@@ -191,7 +191,7 @@ func TestAuthorizeStoresRequest(t *testing.T) {
 					resp = r
 				}
 				loc, err := resp.Location()
-				if resp.StatusCode != http.StatusFound || err != nil || loc.Path != pathLogin {
+				if resp.StatusCode != http.StatusFound || err != nil || loc.Path != testSignInPath {
 					t.Fatalf("status %d location %v, want /login?id=…", resp.StatusCode, loc)
 				}
 				ar, err := e.store.AuthRequests().Get(e.ctx, loc.Query().Get("id"))

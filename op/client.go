@@ -18,12 +18,13 @@ import (
 type client struct {
 	c          *storage.Client
 	idTokenTTL time.Duration
+	signInURL  func(id string) string
 }
 
 var _ zop.Client = (*client)(nil)
 
 func (p *Provider) wrapClient(c *storage.Client) *client {
-	return &client{c: c, idTokenTTL: p.cfg.IDTokenTTL}
+	return &client{c: c, idTokenTTL: p.cfg.IDTokenTTL, signInURL: p.cfg.SignInURL}
 }
 
 func (c *client) GetID() string                        { return c.c.ID }
@@ -33,7 +34,7 @@ func (c *client) ApplicationType() zop.ApplicationType { return zop.ApplicationT
 func (c *client) ResponseTypes() []oidc.ResponseType {
 	return []oidc.ResponseType{oidc.ResponseTypeCode}
 }
-func (c *client) LoginURL(id string) string            { return loginURL(id) }
+func (c *client) LoginURL(id string) string            { return c.signInURL(id) }
 func (c *client) IDTokenLifetime() time.Duration       { return c.idTokenTTL }
 func (c *client) IsScopeAllowed(string) bool           { return false }
 func (c *client) IDTokenUserinfoClaimsAssertion() bool { return true }
@@ -105,5 +106,3 @@ func registeredRedirect(c *storage.Client, uri string) bool {
 func registeredPostLogout(c *storage.Client, uri string) bool {
 	return uri != "" && slices.Contains(c.PostLogoutRedirectURIs, uri)
 }
-
-func loginURL(id string) string { return pathLogin + "?id=" + url.QueryEscape(id) }

@@ -22,7 +22,7 @@ import (
 // shows an error; it never redirects to an unregistered URI.
 func (s *server) EndSession(ctx context.Context, r *zop.Request[oidc.EndSessionRequest]) (*zop.Redirect, error) {
 	d := r.Data
-	confirm := zop.NewRedirect(logoutPageURL(d))
+	confirm := zop.NewRedirect(s.p.logoutPageURL(d))
 	if d.IdTokenHint == "" {
 		return confirm, nil
 	}
@@ -66,7 +66,7 @@ func (s *server) EndSession(ctx context.Context, r *zop.Request[oidc.EndSessionR
 		}
 	}
 
-	target := pathLogout + "?done=1"
+	target := s.p.cfg.SignOutURL(url.Values{"done": {"1"}})
 	if d.PostLogoutRedirectURI != "" {
 		target = withParams(d.PostLogoutRedirectURI, url.Values{"state": nonEmpty(d.State)})
 	}
@@ -77,14 +77,14 @@ func (s *server) EndSession(ctx context.Context, r *zop.Request[oidc.EndSessionR
 }
 
 // logoutPageURL hands the original parameters to the ui's logout page.
-func logoutPageURL(d *oidc.EndSessionRequest) string {
+func (p *Provider) logoutPageURL(d *oidc.EndSessionRequest) string {
 	q := url.Values{}
 	for name, v := range map[string]string{"client_id": d.ClientID, "post_logout_redirect_uri": d.PostLogoutRedirectURI, "state": d.State} {
 		if v != "" {
 			q.Set(name, v)
 		}
 	}
-	return pathLogout + "?" + q.Encode()
+	return p.cfg.SignOutURL(q)
 }
 
 // sessionHash is the digest of the browser's session cookie, or nil.

@@ -90,7 +90,7 @@ func TestEndSessionNeedsConfirmation(t *testing.T) {
 		for name, params := range cases {
 			resp := e.endSession(b, params)
 			loc, _ := resp.Location()
-			if resp.StatusCode != http.StatusFound || loc == nil || loc.Path != pathLogout || loc.Query().Has("done") {
+			if resp.StatusCode != http.StatusFound || loc == nil || loc.Path != testLogoutPath || loc.Query().Has("done") {
 				t.Errorf("%s: %d to %v, want the logout page", name, resp.StatusCode, loc)
 				continue
 			}

@@ -6,6 +6,8 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -131,7 +133,7 @@ func newEnvWith(t testing.TB, store *storage.Store, keys KeySource, cryptoKey [3
 
 func newTestProvider(t testing.TB, issuer string, store *storage.Store, keys KeySource, cryptoKey [32]byte, reg *prometheus.Registry) *Provider {
 	t.Helper()
-	cfg := Config{Issuer: issuer, CryptoKey: cryptoKey, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg := withTestPages(Config{Issuer: issuer, CryptoKey: cryptoKey, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if reg != nil {
 		cfg.Metrics = reg
 	}
@@ -409,4 +411,24 @@ func jsonMust(t testing.TB, body []byte, v any) {
 	if err := json.Unmarshal(body, v); err != nil {
 		t.Fatalf("body %q: %v", body, err)
 	}
+}
+
+// The hosted pages' side of the contract, as the tests stand in for them.
+const (
+	testCookie     = "gatehouse_session"
+	testSignInPath = "/login"
+	testLogoutPath = "/logout"
+)
+
+// withTestPages fills what main gives the provider from the hosted pages.
+func withTestPages(cfg Config) Config {
+	cfg.SessionCookie = testCookie
+	cfg.SignInURL = func(id string) string { return testSignInPath + "?id=" + url.QueryEscape(id) }
+	cfg.SignOutURL = func(q url.Values) string { return testLogoutPath + "?" + q.Encode() }
+	cfg.ErrorPage = func(w http.ResponseWriter, r *http.Request, status int, heading, message string) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, "<!doctype html><title>%s</title><p>%s</p>", html.EscapeString(heading), html.EscapeString(message))
+	}
+	return cfg
 }

@@ -22,8 +22,15 @@ var _ KeySource = (*signing.Manager)(nil)
 
 // Config is what the provider needs from the command line.
 type Config struct {
-	Issuer        string
-	SessionCookie string // name of the browser session cookie (package ui sets it)
+	Issuer string
+
+	// What the provider shares with the hosted pages (package ui), given
+	// once by main: the browser session cookie's name, where a sign-in and a
+	// sign-out happen, and the error page. All required.
+	SessionCookie string
+	SignInURL     func(authRequestID string) string
+	SignOutURL    func(q url.Values) string
+	ErrorPage     ErrorPage
 
 	AccessTokenTTL  time.Duration // default 15m
 	IDTokenTTL      time.Duration // default 1h
@@ -117,11 +124,8 @@ func withDefaults(cfg Config) (Config, error) {
 	def(&cfg.RefreshTokenTTL, 720*time.Hour)
 	def(&cfg.SessionIdle, 30*time.Minute)
 	def(&cfg.KeysCacheMaxAge, time.Hour)
-	if cfg.SessionCookie == "" {
-		cfg.SessionCookie = "gatehouse_session"
-		if u.Scheme == "https" {
-			cfg.SessionCookie = "__Host-gatehouse_session"
-		}
+	if cfg.SessionCookie == "" || cfg.SignInURL == nil || cfg.SignOutURL == nil || cfg.ErrorPage == nil {
+		return cfg, errors.New("op: the session cookie, the sign-in and sign-out pages and the error page are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

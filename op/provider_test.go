@@ -19,15 +19,18 @@ func TestNewValidatesConfig(t *testing.T) {
 		"ftp issuer":          {Issuer: "ftp://id.example.com", CryptoKey: key},
 		"no token crypto key": {Issuer: "https://id.example.com"},
 	} {
-		if _, err := New(cfg, store, keys); err == nil {
+		if _, err := New(withTestPages(cfg), store, keys); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	p, err := New(Config{Issuer: "https://id.example.com/", CryptoKey: key}, store, keys)
+	if _, err := New(Config{Issuer: "https://id.example.com", CryptoKey: key}, store, keys); err == nil {
+		t.Error("accepted a provider without the hosted pages' side of the contract")
+	}
+	p, err := New(withTestPages(Config{Issuer: "https://id.example.com/", CryptoKey: key}), store, keys)
 	must(t, err)
 	c := p.cfg
 	if c.Issuer != "https://id.example.com" || c.AccessTokenTTL != 15*time.Minute || c.IDTokenTTL != time.Hour ||
-		c.RefreshTokenTTL != 720*time.Hour || c.KeysCacheMaxAge != time.Hour || c.SessionCookie != "__Host-gatehouse_session" {
+		c.RefreshTokenTTL != 720*time.Hour || c.KeysCacheMaxAge != time.Hour || c.SessionCookie != testCookie {
 		t.Errorf("defaults: %+v", c)
 	}
 }

@@ -2,6 +2,7 @@ package op
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/rs/cors"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -19,10 +20,11 @@ const (
 	pathUserinfo      = "/userinfo"
 	pathKeys          = "/keys"
 	pathEndSession    = "/end_session"
-
-	pathLogin  = "/login"
-	pathLogout = "/logout"
 )
+
+// CallbackURL is where the hosted pages send the browser once the sign-in
+// for the auth request id is decided.
+func CallbackURL(id string) string { return pathCallback + "?id=" + url.QueryEscape(id) }
 
 // endpoints are the library's routes. Device authorization stays nil: a
 // nil endpoint is not routed.

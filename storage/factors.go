@@ -4,12 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
-)
 
-// Factor kinds.
-const (
-	FactorTOTP     = "totp"
-	FactorWebAuthn = "webauthn"
+	"github.com/gatehouse-id/gatehouse/mfa"
 )
 
 // ErrReplayed reports a one-time code whose time step was already used.
@@ -18,15 +14,15 @@ var ErrReplayed = errors.New("code already used")
 // Factor is a second factor of a user. A factor without ConfirmedAt is an
 // enrollment in progress: it never counts for sign-in.
 type Factor struct {
-	ID           string     `db:"id"`
-	UserID       string     `db:"user_id"`
-	Kind         string     `db:"kind"`
-	Name         string     `db:"name"`
-	Secret       []byte     `db:"secret"` // encrypted by the caller, bound to user and factor ids
-	LastUsedStep int64      `db:"last_used_step"`
-	CreatedAt    time.Time  `db:"created_at"`
-	ConfirmedAt  *time.Time `db:"confirmed_at"`
-	LastUsedAt   *time.Time `db:"last_used_at"`
+	ID           string         `db:"id"`
+	UserID       string         `db:"user_id"`
+	Kind         mfa.FactorKind `db:"kind"`
+	Name         string         `db:"name"`
+	Secret       []byte         `db:"secret"` // encrypted by the caller, bound to user and factor ids
+	LastUsedStep int64          `db:"last_used_step"`
+	CreatedAt    time.Time      `db:"created_at"`
+	ConfirmedAt  *time.Time     `db:"confirmed_at"`
+	LastUsedAt   *time.Time     `db:"last_used_at"`
 }
 
 // Factors stores second factors.
@@ -96,7 +92,7 @@ func (r Factors) Delete(ctx context.Context, userID, id string) error {
 }
 
 // DeletePending removes the user's unfinished enrollments of a kind.
-func (r Factors) DeletePending(ctx context.Context, userID, kind string) error {
+func (r Factors) DeletePending(ctx context.Context, userID string, kind mfa.FactorKind) error {
 	_, err := r.q.ExecContext(ctx, `DELETE FROM factors WHERE user_id = $1 AND kind = $2 AND confirmed_at IS NULL`, userID, kind)
 	return wrap(err, "delete pending factors")
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/gatehouse-id/gatehouse/mfa"
 )
 
 // Roles a member can hold in an organisation.
@@ -43,22 +45,38 @@ type Policy struct {
 }
 
 // Factors returns AllowedFactors as a list (nil: every factor is allowed).
-func (p Policy) Factors() []string {
+func (p Policy) Factors() []mfa.FactorKind {
 	if p.AllowedFactors == "" {
 		return nil
 	}
-	return strings.Split(p.AllowedFactors, ",")
+	var out []mfa.FactorKind
+	for _, k := range strings.Split(p.AllowedFactors, ",") {
+		out = append(out, mfa.FactorKind(k))
+	}
+	return out
 }
 
-// Member is a user's membership in an organisation.
+// FactorList is the stored form of a list of allowed factor kinds.
+func FactorList(kinds []mfa.FactorKind) string {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ",")
+}
+
+// Member is a user's membership in an organisation, as the organisation
+// lists it.
 type Member struct {
-	OrgID      string    `db:"org_id"`
-	UserID     string    `db:"user_id"`
-	Role       string    `db:"role"`
-	RequireMFA bool      `db:"require_mfa"`
-	CreatedAt  time.Time `db:"created_at"`
-	Email      string    `db:"email"`
-	Name       string    `db:"name"`
+	OrgID  string `db:"org_id"`
+	UserID string `db:"user_id"`
+	Role   string `db:"role"`
+	// MemberRequireMFA: the organisation requires 2FA of this member,
+	// whatever its policy for everyone says.
+	MemberRequireMFA bool      `db:"require_mfa"`
+	CreatedAt        time.Time `db:"created_at"`
+	Email            string    `db:"email"`
+	Name             string    `db:"name"`
 }
 
 // Orgs stores organisations and their memberships.
@@ -131,7 +149,9 @@ func (r Orgs) Members(ctx context.Context, orgID string) ([]Member, error) {
 	return ms, wrap(err, "list members")
 }
 
-// Membership is one organisation a user belongs to, with its policy.
+// Membership is one organisation a user belongs to, with its policy: the
+// embedded Org's RequireMFA is the policy for every member, MemberRequireMFA
+// the requirement of this member alone.
 type Membership struct {
 	Org
 	Role             string    `db:"role"`

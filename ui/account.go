@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/mfa/totp"
 	"github.com/gatehouse-id/gatehouse/middleware"
@@ -20,11 +20,9 @@ import (
 )
 
 // recentSignIn: a change to the password or the second factors needs a
-// sign-in at most this old (SPEC §2.3).
+// sign-in at most this old (NIST SP 800-63B §4.2.3: a fresh
+// authentication before changing authenticators).
 const recentSignIn = 10 * time.Minute
-
-// auditPasswordChanged records a password changed on the account pages.
-const auditPasswordChanged = "account.password_changed"
 
 // accountRoutes mounts the account pages; r already sets the security
 // headers and limits bodies.
@@ -68,42 +66,23 @@ type accountSession struct {
 
 // totp is the user's authenticator app, or nil.
 func (a *accountSession) totp() *storage.Factor {
-	for i := range a.factors {
-		if a.factors[i].Kind == storage.FactorTOTP {
-			return &a.factors[i]
-		}
-	}
-	return nil
+	f, _ := factorOf(a.factors, mfa.FactorTOTP)
+	return f
 }
 
 // orgsRequiringMFA names the organisations that require the user to have a
 // second factor.
 func (a *accountSession) orgsRequiringMFA() []string {
-	var names []string
-	for _, m := range a.memberships {
-		if orgsRequireMFA([]storage.Membership{m}) {
-			names = append(names, m.Name)
-		}
-	}
-	return names
+	return directory.OrgsRequiringMFA(a.memberships)
 }
 
 // signInComplete: the session passed every step a sign-in asks of this
 // user. One that stopped after the password (the user has a second factor,
 // or must enroll one) must not reach the settings.
 func (a *accountSession) signInComplete(now time.Time) bool {
-	in := mfa.Input{
-		Session:        policySession(a.browserSession),
-		OrgRequiresMFA: orgsRequireMFA(a.memberships),
-		Offered:        offeredFactors,
-		Now:            now,
-	}
-	for _, f := range a.factors {
-		if !slices.Contains(in.Session.Factors, f.Kind) {
-			in.Session.Factors = append(in.Session.Factors, f.Kind)
-		}
-	}
-	return mfa.Decide(in).Kind == mfa.Complete
+	in := policyInput(mfa.Request{}, a.browserSession, a.factors, a.memberships, false)
+	in.Now = now
+	return mfa.Decide(in).Next == mfa.Complete
 }
 
 // signedInRecently: the user signed in (with the password) within recentSignIn.
@@ -325,31 +304,17 @@ func sentence(s string) string {
 }
 
 // storeNewPassword saves the hash, ends the user's other sessions and
-// moves this browser to a new session id, in one transaction.
+// moves this browser to a new session id, in one transaction; then the
+// email's failure counter starts again.
 func (u *UI) storeNewPassword(ctx context.Context, w http.ResponseWriter, r *http.Request, a *accountSession, hash string, emailCounter counter) error {
 	secret, digest := storage.NewSecret()
 	s := *a.session
 	s.IDHash = digest
-	err := u.store.InTx(ctx, func(tx *storage.Store) error {
-		if err := tx.Users().SetPassword(ctx, a.user.ID, hash); err != nil {
-			return err
-		}
-		if err := tx.Sessions().DeleteUser(ctx, a.user.ID); err != nil {
-			return err
-		}
-		if err := tx.Sessions().Create(ctx, &s); err != nil {
-			return err
-		}
-		if err := tx.RateLimits().Reset(ctx, emailCounter.key); err != nil {
-			return err
-		}
-		event := storage.AuditEvent{Type: auditPasswordChanged, ActorID: a.user.ID, SubjectID: a.user.ID, ClientID: AccountClientID}
-		return audit(ctx, tx, r, event, nil)
-	})
-	if err == nil {
-		u.setSessionCookie(w, secret)
+	if err := u.dir.ChangePassword(ctx, actor(r, a.user.ID, AccountClientID), a.user.ID, hash, &s); err != nil {
+		return err
 	}
-	return err
+	u.setSessionCookie(w, secret)
+	return u.store.RateLimits().Reset(ctx, emailCounter.key)
 }
 
 // countPasswordFailure charges a wrong current password to the same
@@ -360,13 +325,7 @@ func (u *UI) countPasswordFailure(ctx context.Context, r *http.Request, user *st
 		if err != nil {
 			return err
 		}
-		for _, l := range locks {
-			event := storage.AuditEvent{Type: auditLocked, SubjectID: user.ID, ClientID: AccountClientID}
-			if err := audit(ctx, tx, r, event, l); err != nil {
-				return err
-			}
-		}
-		return nil
+		return recordLocks(ctx, tx, actor(r, "", AccountClientID), user.ID, locks)
 	})
 }
 
@@ -443,79 +402,42 @@ func (u *UI) disableTOTP(w http.ResponseWriter, r *http.Request) {
 		p.Error = msg
 		u.renderDisable(w, r, status, p)
 	}, func(tx *storage.Store) error {
-		if err := tx.Factors().Delete(ctx, a.user.ID, f.ID); err != nil {
-			return err
-		}
-		if err := tx.Factors().DeletePending(ctx, a.user.ID, storage.FactorTOTP); err != nil {
-			return err
-		}
-		if err := tx.RecoveryCodes().Replace(ctx, a.user.ID, nil); err != nil {
-			return err
-		}
-		event := storage.AuditEvent{Type: EventTOTPDisabled, ActorID: a.user.ID, SubjectID: a.user.ID, ClientID: AccountClientID}
-		return audit(ctx, tx, r, event, map[string]string{"factor_id": f.ID})
+		return u.dir.In(tx).RemoveFactor(ctx, actor(r, a.user.ID, AccountClientID), a.user, f)
 	})
-	if !ok {
-		return
+	if ok {
+		http.Redirect(w, r, accountHome+"?done=disabled", http.StatusSeeOther)
 	}
-	u.notifyFactorChanged(ctx, a.user, EventTOTPDisabled)
-	http.Redirect(w, r, accountHome+"?done=disabled", http.StatusSeeOther)
 }
 
-// errMalformedCode rolls back an attempt whose code is not even a code: a
-// typing slip is not a guess, so it is not counted.
-var errMalformedCode = errors.New("malformed code")
-
-// checkActiveCode checks a current code from the user's authenticator app,
-// under the second-factor lockout, and when it is right runs apply in the
-// same transaction as recording the code's time step (so the code works
-// once). Otherwise refuse shows why. It reports whether apply ran.
+// checkActiveCode checks a current code from the user's authenticator app
+// (see prove) and when it is right runs apply in the same transaction as
+// recording the code's time step, so the code works once. Otherwise refuse
+// shows why. It reports whether apply ran. An organisation's refusal to let
+// the factor go is shown like a refused code.
 func (u *UI) checkActiveCode(w http.ResponseWriter, r *http.Request, a *accountSession, f *storage.Factor, code string,
 	refuse func(status int, msg string), apply func(tx *storage.Store) error) bool {
 	ctx := r.Context()
-	key, err := u.totpKey()
-	if err != nil {
-		u.serverError(w, r, "the authenticator key is not configured", err)
-		return false
-	}
-	secret, err := totp.Decrypt(key, a.user.ID, f.ID, f.Secret)
+	secret, err := u.openSecret(a.user, f)
 	if err != nil {
 		u.serverError(w, r, "opening an authenticator secret failed", err)
 		return false
 	}
-	attempt := mfaAttempt{UserID: a.user.ID, ClientID: AccountClientID, Method: storage.FactorTOTP}
-	res, err := u.guardSecondFactor(ctx, r, attempt, func(tx *storage.Store) (string, error) {
-		step, err := totp.Check(secret, code, time.Now(), f.LastUsedStep)
-		switch {
-		case errors.Is(err, totp.ErrMalformed):
-			return "", errMalformedCode
-		case errors.Is(err, totp.ErrReplayed):
-			return "replayed", nil
-		case errors.Is(err, totp.ErrInvalid):
-			return "wrong_code", nil
-		case err != nil:
-			return "", err
-		}
-		switch err := tx.Factors().UseStep(ctx, a.user.ID, f.ID, step); {
-		case errors.Is(err, storage.ErrReplayed):
-			return "replayed", nil
-		case err != nil:
-			return "", err
-		}
-		return "", apply(tx)
+	o, err := u.prove(ctx, w, r, proof{
+		purpose: proofConfirm, user: a.user, clientID: AccountClientID, factor: totp.Factor{}, factorID: f.ID,
+		answer: mfa.Answer{Secret: secret, LastUsed: f.LastUsedStep, Response: code},
+		use:    func(tx *storage.Store, step int64) error { return tx.Factors().UseStep(ctx, a.user.ID, f.ID, step) },
+		apply:  func(tx *storage.Store, _ int64) error { return apply(tx) },
 	})
+	var required *directory.FactorRequiredError
 	switch {
-	case errors.Is(err, errMalformedCode):
-		refuse(http.StatusBadRequest, "Enter the 6-digit code your authenticator app shows now.")
+	case errors.As(err, &required):
+		refuse(http.StatusForbidden, disableRefusal(required.Orgs))
 	case err != nil:
 		u.serverError(w, r, "checking an authenticator code failed", err)
-	case res.Lock.Locked():
-		res.Lock.answer(w, time.Now())
-		refuse(http.StatusTooManyRequests, res.Lock.Message())
-	case res.Refusal == "replayed":
-		refuse(http.StatusUnauthorized, "That code was already used. Wait for the app to show the next one and enter it.")
-	case res.Refusal != "":
-		refuse(http.StatusUnauthorized, "That code is not right. Enter the code the app shows now.")
+	case !o.Accepted && o.FormError != "":
+		refuse(o.Status, o.FormError)
+	case !o.Accepted:
+		refuse(o.Status, o.FieldError)
 	default:
 		return true
 	}

@@ -83,7 +83,7 @@ func TestBrowserEnrollWithTheGuide(t *testing.T) {
 	}
 	msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("code-error"), chromedp.NodeVisible))
 	must(t, err)
-	if !strings.Contains(msg, "not right") {
+	if !strings.Contains(msg, "didn't work") {
 		t.Errorf("message %q for a wrong code", msg)
 	}
 	screenshot(t, ctx, "enroll-qr-wrong-code")

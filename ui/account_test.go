@@ -22,6 +22,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"golang.org/x/net/html"
 
+	"github.com/gatehouse-id/gatehouse/directory"
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/mfa/recovery"
 	"github.com/gatehouse-id/gatehouse/mfa/totp"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -58,8 +60,8 @@ func randomKey(t *testing.T) []byte {
 // recordingNotifier keeps the factor changes it is told about.
 type recordingNotifier struct{ events []string }
 
-func (n *recordingNotifier) FactorChanged(_ context.Context, user *storage.User, event string) error {
-	n.events = append(n.events, user.Email+" "+event)
+func (n *recordingNotifier) Notify(_ context.Context, _ *storage.Store, note directory.Notice) error {
+	n.events = append(n.events, note.User.Email+" "+string(note.Event))
 	return nil
 }
 
@@ -96,7 +98,7 @@ func (e *testEnv) addTOTP(user *storage.User, codes ...string) []byte {
 	secret := make([]byte, 20)
 	_, err := rand.Read(secret)
 	must(e.t, err)
-	f := &storage.Factor{ID: storage.NewFactorID(), UserID: user.ID, Kind: storage.FactorTOTP, Name: "Authenticator app"}
+	f := &storage.Factor{ID: storage.NewFactorID(), UserID: user.ID, Kind: mfa.FactorTOTP, Name: "Authenticator app"}
 	f.Secret, err = totp.Encrypt(e.ui.cfg.TOTPKey, user.ID, f.ID, secret)
 	must(e.t, err)
 	must(e.t, e.store.Factors().CreatePending(ctx, f))
@@ -115,7 +117,7 @@ func (e *testEnv) totpFactor(user *storage.User) *storage.Factor {
 	fs, err := e.store.Factors().Confirmed(context.Background(), user.ID)
 	must(e.t, err)
 	for _, f := range fs {
-		if f.Kind == storage.FactorTOTP {
+		if f.Kind == mfa.FactorTOTP {
 			return &f
 		}
 	}
@@ -518,7 +520,7 @@ func TestEnrollFromTheSettings(t *testing.T) {
 	storagetest.EachBackend(t, func(t *testing.T, store *storage.Store) {
 		e := accountEnv(t, store)
 		notes := &recordingNotifier{}
-		e.ui.cfg.Notifier = notes
+		e.ui.dir.SetNotifier(notes)
 		user := e.newUser()
 		cookie := e.signInAs(user, time.Now())
 
@@ -554,7 +556,7 @@ func TestEnrollFromTheSettings(t *testing.T) {
 		// A wrong code leaves the app pending.
 		resp := confirm(wrongCode(p.secret))
 		wantStatus(t, resp, http.StatusUnauthorized)
-		if msg := text(element(t, page(t, resp), "code-error")); !strings.Contains(msg, "not right") {
+		if msg := text(element(t, page(t, resp), "code-error")); !strings.Contains(msg, "didn't work") {
 			t.Errorf("message %q for a wrong code", msg)
 		}
 		if e.totpFactor(user) != nil || e.remainingCodes(user) != 0 {
@@ -596,13 +598,13 @@ func TestEnrollFromTheSettings(t *testing.T) {
 		if !slices.Equal(s.AMR, storage.StringList{"pwd", "otp", "mfa"}) || s.MFATime == nil {
 			t.Errorf("session AMR %v, MFA time %v", s.AMR, s.MFATime)
 		}
-		if len(e.auditEvents(EventTOTPEnrolled)) != 1 {
+		if len(e.auditEvents(directory.EventTOTPEnrolled)) != 1 {
 			t.Error("the enrollment was not audited")
 		}
 		if n := testutil.ToFloat64(e.ui.metrics.enrollments.WithLabelValues("totp")); n != 1 {
 			t.Errorf("enrollments metric %v, want 1", n)
 		}
-		if want := []string{user.Email + " " + EventTOTPEnrolled}; !slices.Equal(notes.events, want) {
+		if want := []string{user.Email + " " + string(directory.EventTOTPEnrolled)}; !slices.Equal(notes.events, want) {
 			t.Errorf("notified %q, want %q", notes.events, want)
 		}
 
@@ -718,7 +720,7 @@ func TestRegenerateRecoveryCodes(t *testing.T) {
 	storagetest.EachBackend(t, func(t *testing.T, store *storage.Store) {
 		e := accountEnv(t, store)
 		notes := &recordingNotifier{}
-		e.ui.cfg.Notifier = notes
+		e.ui.dir.SetNotifier(notes)
 		user := e.newUser()
 		old := []string{"2345-6789-abcd", "efgh-jkmn-pqrs"}
 		secret := e.addTOTP(user, old...)
@@ -727,12 +729,12 @@ func TestRegenerateRecoveryCodes(t *testing.T) {
 		wantStatus(t, e.get("/account/security/codes/regenerate"), http.StatusOK)
 		resp := e.post("/account/security/codes/regenerate", url.Values{"code": {wrongCode(secret)}})
 		wantStatus(t, resp, http.StatusUnauthorized)
-		if msg := formError(page(t, resp)); !strings.Contains(msg, "not right") {
+		if msg := formError(page(t, resp)); !strings.Contains(msg, "didn't work") {
 			t.Errorf("message %q", msg)
 		}
 		resp = e.post("/account/security/codes/regenerate", url.Values{"code": {"12 34"}})
 		wantStatus(t, resp, http.StatusBadRequest)
-		if e.remainingCodes(user) != 2 || len(e.auditEvents(EventRecoveryCodesRegenerated)) != 0 {
+		if e.remainingCodes(user) != 2 || len(e.auditEvents(directory.EventRecoveryCodesRegenerated)) != 0 {
 			t.Fatal("a refused code changed the recovery codes")
 		}
 
@@ -749,10 +751,10 @@ func TestRegenerateRecoveryCodes(t *testing.T) {
 		if !e.recoveryCodeWorks(user, codes[9]) {
 			t.Error("a new recovery code does not work")
 		}
-		if len(e.auditEvents(EventRecoveryCodesRegenerated)) != 1 {
+		if len(e.auditEvents(directory.EventRecoveryCodesRegenerated)) != 1 {
 			t.Error("not audited")
 		}
-		if want := []string{user.Email + " " + EventRecoveryCodesRegenerated}; !slices.Equal(notes.events, want) {
+		if want := []string{user.Email + " " + string(directory.EventRecoveryCodesRegenerated)}; !slices.Equal(notes.events, want) {
 			t.Errorf("notified %q, want %q", notes.events, want)
 		}
 		// The code is used up.
@@ -769,8 +771,8 @@ func TestDisableTOTP(t *testing.T) {
 		t.Run("with a current code", func(t *testing.T) {
 			e := env.browser(t)
 			notes := &recordingNotifier{}
-			e.ui.cfg.Notifier = notes
-			t.Cleanup(func() { e.ui.cfg.Notifier = nil })
+			e.ui.dir.SetNotifier(notes)
+			t.Cleanup(func() { e.ui.dir.SetNotifier(nil) })
 			user := e.newUser()
 			secret := e.addTOTP(user, "2345-6789-abcd")
 			e.signInAs(user, time.Now(), "pwd", "otp", "mfa")
@@ -786,10 +788,10 @@ func TestDisableTOTP(t *testing.T) {
 			if e.totpFactor(user) != nil || e.remainingCodes(user) != 0 {
 				t.Error("the app or its recovery codes are still there")
 			}
-			if len(e.auditEvents(EventTOTPDisabled)) != 1 {
+			if len(e.auditEvents(directory.EventTOTPDisabled)) != 1 {
 				t.Error("not audited")
 			}
-			if want := []string{user.Email + " " + EventTOTPDisabled}; !slices.Equal(notes.events, want) {
+			if want := []string{user.Email + " " + string(directory.EventTOTPDisabled)}; !slices.Equal(notes.events, want) {
 				t.Errorf("notified %q, want %q", notes.events, want)
 			}
 			doc := page(t, e.get("/account/security?done=disabled"))
@@ -1098,7 +1100,7 @@ func TestEnsureAccountClient(t *testing.T) {
 			t.Errorf("client public=%v redirect URIs %v", c.Public, c.RedirectURIs)
 		}
 
-		moved, err := New(Config{Issuer: "https://id.example", SecureCookies: true}, e.store, e.hasher)
+		moved, err := New(Config{Issuer: "https://id.example", SecureCookies: true, CallbackURL: testCallbackURL}, e.store, e.hasher)
 		must(t, err)
 		must(t, moved.EnsureAccountClient(ctx))
 		c, err = e.store.Clients().Get(ctx, AccountClientID)

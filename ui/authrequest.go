@@ -11,10 +11,18 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
-// The flow's addresses.
-func dispatcherURL(id string) string { return "/login?id=" + url.QueryEscape(id) }
+// SignInURL is where the provider sends the browser to sign in for the
+// auth request id: the dispatcher, where every sign-in step returns.
+func SignInURL(id string) string { return "/login?id=" + url.QueryEscape(id) }
+
+// SignOutURL is the page that asks to confirm signing out, given the
+// end-session request's parameters q (client_id, post_logout_redirect_uri,
+// state), or with done=1 says the user is signed out.
+func SignOutURL(q url.Values) string { return "/logout?" + q.Encode() }
+
+// The flow's own addresses.
+func dispatcherURL(id string) string { return SignInURL(id) }
 func passwordURL(id string) string   { return "/login/password?id=" + url.QueryEscape(id) }
-func callbackURL(id string) string   { return "/authorize/callback?id=" + url.QueryEscape(id) }
 
 // authRequest loads the request a sign-in page works on. For a missing,
 // unknown or expired id it shows the page saying so and returns nil.

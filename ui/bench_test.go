@@ -24,7 +24,7 @@ func BenchmarkPasswordStep(b *testing.B) {
 	ctx := context.Background()
 	store := storagetest.Open(b, storagetest.SQLiteURL(b))
 	hasher := password.NewHasher(password.DefaultParams, 0)
-	u, err := New(Config{SessionCookie: testCookie}, store, hasher)
+	u, err := New(Config{SessionCookie: testCookie, CallbackURL: testCallbackURL}, store, hasher)
 	must(b, err)
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID)

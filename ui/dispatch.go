@@ -24,7 +24,7 @@ func (u *UI) dispatch(w http.ResponseWriter, r *http.Request) {
 	}
 	if a.ErrorCode != "" {
 		// Already failed: the callback tells the client.
-		http.Redirect(w, r, callbackURL(a.ID), http.StatusSeeOther)
+		http.Redirect(w, r, u.cfg.CallbackURL(a.ID), http.StatusSeeOther)
 		return
 	}
 	if a.CodeHash != nil {
@@ -38,7 +38,7 @@ func (u *UI) dispatch(w http.ResponseWriter, r *http.Request) {
 
 	var err error
 	d := s.decide()
-	switch d.Kind {
+	switch d.Next {
 	case mfa.Complete:
 		err = u.store.AuthRequests().Complete(ctx, a.ID, storage.Completion{
 			Subject:     s.session.user.ID,
@@ -53,7 +53,7 @@ func (u *UI) dispatch(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, passwordURL(a.ID), http.StatusSeeOther)
 		return
 	case mfa.NeedSecondFactor:
-		if slices.Contains(d.Factors, mfa.KindTOTP) {
+		if slices.Contains(d.Factors, mfa.FactorTOTP) {
 			http.Redirect(w, r, otpStepURL(a.ID), http.StatusSeeOther)
 			return
 		}
@@ -71,7 +71,7 @@ func (u *UI) dispatch(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		u.serverError(w, r, "recording the sign-in decision failed", err)
 	default:
-		http.Redirect(w, r, callbackURL(a.ID), http.StatusSeeOther)
+		http.Redirect(w, r, u.cfg.CallbackURL(a.ID), http.StatusSeeOther)
 	}
 }
 

@@ -195,7 +195,7 @@ func TestDispatcherRequestStates(t *testing.T) {
 
 // TestDispatcherSecondFactor checks that the dispatcher gathers who
 // requires a second factor (the user's own factor, their organisations,
-// the client, the request) and sends the browser where SPEC §4 says.
+// the client, the request) and sends the browser where mfa.Decide says.
 func TestDispatcherSecondFactor(t *testing.T) {
 	const (
 		toOTP    = "/login/otp?id="

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/mfa/totp"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -25,7 +26,8 @@ const pendingTTL = 15 * time.Minute
 // factorName is what the settings call an authenticator app.
 const factorName = "Authenticator app"
 
-// enrollmentRoutes mounts the enrollment a sign-in asks for (SPEC §3.4);
+// enrollmentRoutes mounts the enrollment a sign-in asks for (a user who must
+// have a second factor and has none);
 // r already sets the security headers and limits bodies.
 func (u *UI) enrollmentRoutes(r chi.Router) {
 	r.Get("/login/enroll", u.showSignInEnrollStart)
@@ -137,13 +139,6 @@ var (
 		"Nothing was changed. Sign in again and start once more."}
 )
 
-// Why finishing an enrollment failed, for the page to show.
-var (
-	errPendingGone = errors.New("the enrollment is no longer pending")
-	errHasTOTP     = errors.New("the user already has an authenticator app")
-	errSessionGone = errors.New("the session ended")
-)
-
 // --- Steps shared by both flows ---
 
 // beginEnrollment stores a new pending authenticator app for user with a
@@ -158,23 +153,17 @@ func (u *UI) beginEnrollment(ctx context.Context, user *storage.User) (string, e
 	if err != nil {
 		return "", err
 	}
-	f := &storage.Factor{ID: storage.NewFactorID(), UserID: user.ID, Kind: storage.FactorTOTP, Name: factorName}
+	f := &storage.Factor{ID: storage.NewFactorID(), UserID: user.ID, Kind: mfa.FactorTOTP, Name: factorName}
 	if f.Secret, err = totp.Encrypt(key, user.ID, f.ID, secret); err != nil {
 		return "", err
 	}
-	err = u.store.InTx(ctx, func(tx *storage.Store) error {
-		if err := tx.Factors().DeletePending(ctx, user.ID, storage.FactorTOTP); err != nil {
-			return err
-		}
-		return tx.Factors().CreatePending(ctx, f)
-	})
-	return f.ID, err
+	return f.ID, u.dir.BeginFactor(ctx, f)
 }
 
 // pendingEnrollment loads user's enrollment id with its secret. For an id
 // that is unknown, another user's, confirmed or too old it shows the page
 // saying so and returns nil.
-func (u *UI) pendingEnrollment(w http.ResponseWriter, r *http.Request, user *storage.User, id string) (*storage.Factor, totp.Secret) {
+func (u *UI) pendingEnrollment(w http.ResponseWriter, r *http.Request, user *storage.User, id string) (*storage.Factor, []byte) {
 	if id == "" || !plausibleID(id) {
 		u.renderError(w, r, errEnrollmentExpired)
 		return nil, nil
@@ -190,7 +179,7 @@ func (u *UI) pendingEnrollment(w http.ResponseWriter, r *http.Request, user *sto
 	case f.ConfirmedAt != nil:
 		u.renderError(w, r, errTOTPAlreadySetUp)
 		return nil, nil
-	case f.Kind != storage.FactorTOTP || time.Since(f.CreatedAt) > pendingTTL:
+	case f.Kind != mfa.FactorTOTP || time.Since(f.CreatedAt) > pendingTTL:
 		u.renderError(w, r, errEnrollmentExpired)
 		return nil, nil
 	}
@@ -266,66 +255,25 @@ func (u *UI) confirmEnrollment(w http.ResponseWriter, r *http.Request, bs *brows
 	if f == nil {
 		return
 	}
-	guide := r.PostForm.Get("guide") == "1"
-	step, err := totp.Check(secret, r.PostForm.Get("code"), time.Now(), f.LastUsedStep)
-	if err != nil {
-		p, qrErr := u.qrPage(user, f, secret, flow, guide)
-		if qrErr != nil {
-			u.serverError(w, r, "drawing the QR code failed", qrErr)
-			return
-		}
-		status := http.StatusUnauthorized
-		p.CodeError = "That code is not right. Enter the code the app shows now; if it keeps failing, check that your phone sets its clock automatically."
-		if errors.Is(err, totp.ErrMalformed) {
-			status = http.StatusBadRequest
-			p.CodeError = "Enter the 6-digit code the app shows for " + p.Issuer + "."
-		}
-		u.renderEnrollQR(w, r, status, p)
-		return
-	}
-
 	codes, hashes, err := u.newRecoveryCodes()
 	if err != nil {
 		u.serverError(w, r, "making recovery codes failed", err)
 		return
 	}
-	cookie, digest := storage.NewSecret()
-	now := time.Now()
-	proved := *bs.session
-	proved.IDHash = digest
-	proved.AMR = mfa.WithFactor(proved.AMR, mfa.AMROTP)
-	proved.MFATime = &now
-	err = u.store.InTx(ctx, func(tx *storage.Store) error {
-		switch err := tx.Factors().Confirm(ctx, user.ID, f.ID, step, now.Add(-pendingTTL)); {
-		case errors.Is(err, storage.ErrNotFound):
-			return errPendingGone
-		case errors.Is(err, storage.ErrConflict):
-			return errHasTOTP
-		case err != nil:
-			return err
-		}
-		if err := tx.Factors().DeletePending(ctx, user.ID, storage.FactorTOTP); err != nil {
-			return err
-		}
-		if err := tx.RecoveryCodes().Replace(ctx, user.ID, hashes); err != nil {
-			return err
-		}
-		event := storage.AuditEvent{Type: EventTOTPEnrolled, ActorID: user.ID, SubjectID: user.ID, ClientID: clientID}
-		if err := audit(ctx, tx, r, event, map[string]string{"factor_id": f.ID}); err != nil {
-			return err
-		}
-		if err := tx.Sessions().Replace(ctx, bs.hash, &proved); errors.Is(err, storage.ErrNotFound) {
-			return errSessionGone
-		} else if err != nil {
-			return err
-		}
-		return nil
+	o, err := u.prove(ctx, w, r, proof{
+		purpose: proofEnroll, user: user, clientID: clientID, factor: totp.Factor{}, factorID: f.ID,
+		answer:  mfa.Answer{Secret: secret, LastUsed: f.LastUsedStep, Response: r.PostForm.Get("code")},
+		session: bs,
+		apply: func(tx *storage.Store, step int64) error {
+			return u.dir.In(tx).ConfirmFactor(ctx, actor(r, user.ID, clientID), user, mfa.FactorTOTP, f.ID, step,
+				time.Now().Add(-pendingTTL), hashes)
+		},
 	})
 	switch {
-	case errors.Is(err, errPendingGone):
+	case errors.Is(err, directory.ErrEnrollmentGone):
 		u.renderError(w, r, errEnrollmentExpired)
 		return
-	case errors.Is(err, errHasTOTP):
+	case errors.Is(err, directory.ErrHasFactor):
 		u.renderError(w, r, errTOTPAlreadySetUp)
 		return
 	case errors.Is(err, errSessionGone):
@@ -334,10 +282,19 @@ func (u *UI) confirmEnrollment(w http.ResponseWriter, r *http.Request, bs *brows
 	case err != nil:
 		u.serverError(w, r, "activating the authenticator app failed", err)
 		return
+	case !o.Accepted:
+		p, qrErr := u.qrPage(user, f, secret, flow, r.PostForm.Get("guide") == "1")
+		if qrErr != nil {
+			u.serverError(w, r, "drawing the QR code failed", qrErr)
+			return
+		}
+		p.CodeError = o.FieldError
+		if o.FormError != "" {
+			p.CodeError = o.FormError
+		}
+		u.renderEnrollQR(w, r, o.Status, p)
+		return
 	}
-	u.setSessionCookie(w, cookie)
-	u.metrics.enrolled(storage.FactorTOTP)
-	u.notifyFactorChanged(ctx, user, EventTOTPEnrolled)
 	continueURL := accountHome
 	if flow.RequestID != "" {
 		continueURL = dispatcherURL(flow.RequestID)
@@ -426,7 +383,7 @@ func (u *UI) signInEnroller(w http.ResponseWriter, r *http.Request, id string) *
 	if s == nil {
 		return nil
 	}
-	if d := s.decide(); d.Kind != mfa.NeedEnrollment || !slices.Contains(d.Factors, mfa.KindTOTP) {
+	if d := s.decide(); d.Next != mfa.NeedEnrollment || !slices.Contains(d.Factors, mfa.FactorTOTP) {
 		http.Redirect(w, r, dispatcherURL(a.ID), http.StatusSeeOther)
 		return nil
 	}

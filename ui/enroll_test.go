@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/storage"
 	"github.com/gatehouse-id/gatehouse/storage/storagetest"
@@ -39,7 +40,7 @@ func TestSignInEnrollment(t *testing.T) {
 	storagetest.EachBackend(t, func(t *testing.T, store *storage.Store) {
 		e := accountEnv(t, store)
 		notes := &recordingNotifier{}
-		e.ui.cfg.Notifier = notes
+		e.ui.dir.SetNotifier(notes)
 		user := e.newUser()
 		e.addOrg(user, "Acme")
 		a := e.addAuthRequest(nil)
@@ -95,11 +96,11 @@ func TestSignInEnrollment(t *testing.T) {
 		if !slices.Equal(s.AMR, storage.StringList{"pwd", "otp", "mfa"}) || s.MFATime == nil || !s.AuthTime.Equal(afterPassword.AuthTime) {
 			t.Errorf("session AMR %v, MFA time %v, auth time %v (was %v)", s.AMR, s.MFATime, s.AuthTime, afterPassword.AuthTime)
 		}
-		events := e.auditEvents(EventTOTPEnrolled)
+		events := e.auditEvents(directory.EventTOTPEnrolled)
 		if len(events) != 1 || events[0].ClientID != e.app.ID {
 			t.Errorf("audit events %+v, want one for the application", events)
 		}
-		if want := []string{user.Email + " " + EventTOTPEnrolled}; !slices.Equal(notes.events, want) {
+		if want := []string{user.Email + " " + string(directory.EventTOTPEnrolled)}; !slices.Equal(notes.events, want) {
 			t.Errorf("notified %q, want %q", notes.events, want)
 		}
 

@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-
-	"github.com/gatehouse-id/gatehouse/middleware"
 )
 
 // pageError is a failure shown to the user as a page: a status, a heading
@@ -44,8 +42,7 @@ var (
 
 // serverError logs err with the request id and shows the generic page.
 func (u *UI) serverError(w http.ResponseWriter, r *http.Request, what string, err error) {
-	u.log.ErrorContext(r.Context(), what, slog.String("error", err.Error()),
-		slog.String("request_id", middleware.RequestIDFrom(r.Context())))
+	u.log.ErrorContext(r.Context(), what, slog.String("error", err.Error()))
 	u.renderError(w, r, errInternal)
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"golang.org/x/net/html"
 
+	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/middleware"
 	"github.com/gatehouse-id/gatehouse/password"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -89,6 +90,7 @@ func newEnv(t *testing.T, store *storage.Store, opts ...envOption) *testEnv {
 		Issuer:        "http://localhost:8080",
 		SessionCookie: testCookie,
 		Metrics:       e.registry,
+		CallbackURL:   testCallbackURL,
 	}, store, e.hasher)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -97,7 +99,7 @@ func newEnv(t *testing.T, store *storage.Store, opts ...envOption) *testEnv {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, middleware.ClientIP(o.trusted))
 	e.ui.Routes(r)
-	r.Get("/authorize/callback", func(w http.ResponseWriter, r *http.Request) {
+	r.Get(testCallbackPath, func(w http.ResponseWriter, r *http.Request) {
 		e.mu.Lock()
 		e.callbacks = append(e.callbacks, r.URL.Query().Get("id"))
 		e.mu.Unlock()
@@ -274,9 +276,9 @@ func (e *testEnv) passwordSteps() uint64 {
 }
 
 // auditEvents lists the recorded events of one type.
-func (e *testEnv) auditEvents(typ string) []storage.AuditEvent {
+func (e *testEnv) auditEvents(typ directory.EventType) []storage.AuditEvent {
 	e.t.Helper()
-	es, err := e.store.Audit().List(context.Background(), storage.AuditFilter{Type: typ})
+	es, err := e.store.Audit().List(context.Background(), storage.AuditFilter{Type: string(typ)})
 	must(e.t, err)
 	return es
 }
@@ -376,3 +378,8 @@ func formError(doc *html.Node) string {
 	}
 	return text(found[0])
 }
+
+// testCallbackPath stands in for the provider's callback.
+const testCallbackPath = "/authorize/callback"
+
+func testCallbackURL(id string) string { return testCallbackPath + "?id=" + url.QueryEscape(id) }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 
+	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -124,10 +125,10 @@ func (u *UI) endSession(ctx context.Context, r *http.Request, client *storage.Cl
 		if bs == nil {
 			return nil
 		}
-		event := storage.AuditEvent{Type: auditSignedOut, ActorID: bs.user.ID, SubjectID: bs.user.ID}
+		clientID := ""
 		if client != nil {
-			event.ClientID = client.ID
+			clientID = client.ID
 		}
-		return audit(ctx, tx, r, event, nil)
+		return directory.Record(ctx, tx, actor(r, bs.user.ID, clientID), directory.Event{Type: directory.EventSignedOut, SubjectID: bs.user.ID})
 	})
 }

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/storage"
 	"github.com/gatehouse-id/gatehouse/storage/storagetest"
 )
@@ -133,7 +134,7 @@ func TestLogout(t *testing.T) {
 				}
 			})
 		}
-		if got := len(env.auditEvents(auditSignedOut)); got != len(tests) {
+		if got := len(env.auditEvents(directory.EventSignedOut)); got != len(tests) {
 			t.Errorf("%d signout events, want %d", got, len(tests))
 		}
 		t.Run("without a session", func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -18,7 +19,7 @@ const (
 // Factor labels: the password step, and each second factor by its kind.
 const (
 	factorPassword = "password"
-	factorTOTP     = "totp"
+	factorTOTP     = string(mfa.FactorTOTP)
 )
 
 type metrics struct {
@@ -53,7 +54,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	for _, o := range []string{outcomeSuccess, outcomeFailure, outcomeLocked} {
 		m.signins.WithLabelValues(factorTOTP, o)
 	}
-	m.enrollments.WithLabelValues("totp")
+	m.enrollments.WithLabelValues(string(mfa.FactorTOTP))
 	if reg == nil {
 		return m, nil
 	}
@@ -89,6 +90,6 @@ func (m *metrics) signin(factor, outcome string) {
 }
 
 // enrolled counts a second factor of this kind enrolled.
-func (m *metrics) enrolled(factor string) {
-	m.enrollments.WithLabelValues(factor).Inc()
+func (m *metrics) enrolled(factor mfa.FactorKind) {
+	m.enrollments.WithLabelValues(string(factor)).Inc()
 }

@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/directory"
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
-// The second-factor lockout (SPEC §5): one counter per account for every
+// The second-factor lockout (NIST SP 800-63B §5.2.2): one counter per account for every
 // second-factor method together, kept in the database so that every
 // replica sees it. Every tenth consecutive failure locks the account,
 // first for 15 minutes and twice as long each further time; the hundredth
@@ -23,12 +25,6 @@ const (
 	mfaFirstLock     = 15 * time.Minute
 	mfaMaxLock       = 7 * 24 * time.Hour
 	mfaForgetFailure = 90 * 24 * time.Hour // longer than every timed lock
-)
-
-// Audit event types of second-factor checks.
-const (
-	auditMFACodeFailed = "mfa.code_failed"
-	auditMFALocked     = "mfa.locked"
 )
 
 // mfaLockKey names an account's counter in storage.RateLimits.
@@ -71,13 +67,7 @@ func lockOf(c *storage.Counter, now time.Time) mfaLock {
 }
 
 // mfaLockFor is how long the timed lock after locks earlier ones lasts.
-func mfaLockFor(locks int64) time.Duration {
-	d := mfaFirstLock
-	for i := int64(0); i < locks && d < mfaMaxLock; i++ {
-		d *= 2
-	}
-	return min(d, mfaMaxLock)
-}
+func mfaLockFor(locks int64) time.Duration { return doubling(mfaFirstLock, mfaMaxLock, locks) }
 
 // mfaLockState reads the lock on userID's second factor, to warn before
 // the user types a code.
@@ -92,8 +82,8 @@ func (u *UI) mfaLockState(ctx context.Context, userID string) (mfaLock, error) {
 // mfaAttempt describes one answer to a second-factor challenge.
 type mfaAttempt struct {
 	UserID   string
-	ClientID string // the application signing in, if any
-	Method   string // "totp", "recovery_code", …: for the audit log
+	ClientID string         // the application signing in, if any
+	Method   mfa.FactorKind // for the audit log
 }
 
 // mfaResult is how a guarded attempt ended.
@@ -146,9 +136,9 @@ func (u *UI) guardSecondFactor(ctx context.Context, r *http.Request, at mfaAttem
 		if res.Refusal == "" {
 			return tx.RateLimits().Reset(ctx, key)
 		}
-		event := storage.AuditEvent{Type: auditMFACodeFailed, ActorID: at.UserID, SubjectID: at.UserID, ClientID: at.ClientID}
 		details := map[string]any{"method": at.Method, "reason": res.Refusal, "failures": c.Failures}
-		if err := audit(ctx, tx, r, event, details); err != nil {
+		failed := directory.Event{Type: directory.EventFactorFailed, SubjectID: at.UserID, Details: details}
+		if err := directory.Record(ctx, tx, actor(r, at.UserID, at.ClientID), failed); err != nil {
 			return err
 		}
 		if c.Failures%mfaLockEvery != 0 && c.Failures < mfaHardLockAt {
@@ -167,8 +157,8 @@ func (u *UI) guardSecondFactor(ctx context.Context, r *http.Request, at mfaAttem
 		if !res.Lock.Hard {
 			details["until"] = res.Lock.Until.UTC()
 		}
-		event = storage.AuditEvent{Type: auditMFALocked, SubjectID: at.UserID, ClientID: at.ClientID}
-		return audit(ctx, tx, r, event, details)
+		locked := directory.Event{Type: directory.EventFactorLocked, SubjectID: at.UserID, Details: details}
+		return directory.Record(ctx, tx, actor(r, "", at.ClientID), locked)
 	})
 	if errors.Is(err, errAttemptRefused) {
 		return res, nil

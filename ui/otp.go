@@ -2,7 +2,6 @@ package ui
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -18,18 +17,6 @@ import (
 
 // otpStepURL is the authenticator-app code step of a sign-in.
 func otpStepURL(id string) string { return "/login/otp?id=" + url.QueryEscape(id) }
-
-// auditOTPOK records a sign-in's accepted authenticator code.
-const auditOTPOK = "signin.otp_ok"
-
-// Messages of the code step.
-const (
-	msgWrongCode    = "That code didn't work. Check your app and try again."
-	msgReplayedCode = "That code was already used. Wait for the next code in your app and try again."
-	msgEnterCode    = "Enter the code from your authenticator app."
-	msgCodeDigits   = "The code is 6 digits (0–9). Spaces are fine."
-	msgCodeLength   = "The code is 6 digits. Check your app and enter the code it shows now."
-)
 
 // maxCodeInput bounds the code field: six digits and some spaces.
 const maxCodeInput = 32
@@ -69,11 +56,11 @@ func (u *UI) codeStep(w http.ResponseWriter, r *http.Request, id string) *signin
 		return nil
 	}
 	d := s.decide()
-	_, hasTOTP := s.factor(storage.FactorTOTP)
+	_, hasTOTP := s.factor(mfa.FactorTOTP)
 	switch {
-	case d.Kind == mfa.NeedSecondFactor && slices.Contains(d.Factors, mfa.KindTOTP) && hasTOTP:
+	case d.Next == mfa.NeedSecondFactor && slices.Contains(d.Factors, mfa.FactorTOTP) && hasTOTP:
 		return s
-	case r.Method == http.MethodPost && d.Kind == mfa.NeedPassword:
+	case r.Method == http.MethodPost && d.Next == mfa.NeedPassword:
 		u.renderError(w, r, errNoCodeStep)
 	default:
 		http.Redirect(w, r, dispatcherURL(a.ID), http.StatusSeeOther)
@@ -116,80 +103,33 @@ func (u *UI) submitOTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	user, bs := s.session.user, s.session
+	user := s.session.user
 	p := otpPage{ID: id, ClientName: s.client.Name, Email: user.Email}
-	code, fieldError := normalizeCode(r.PostForm.Get("code"))
-	if fieldError != "" {
-		p.CodeError = fieldError
-		u.renderOTP(w, r, http.StatusBadRequest, p)
+	f, _ := s.factor(mfa.FactorTOTP)
+	secret, err := u.openSecret(user, f)
+	if err != nil {
+		u.serverError(w, r, "opening an authenticator secret failed", err)
 		return
 	}
-	f, _ := s.factor(storage.FactorTOTP)
-	newCookie, newHash := storage.NewSecret()
-	res, err := u.guardSecondFactor(ctx, r, mfaAttempt{UserID: user.ID, ClientID: s.client.ID, Method: mfa.KindTOTP},
-		func(tx *storage.Store) (string, error) {
-			secret, err := totp.Decrypt(u.cfg.TOTPKey, user.ID, f.ID, f.Secret)
-			if err != nil {
-				return "", fmt.Errorf("open the authenticator secret: %w", err)
-			}
-			now := time.Now()
-			step, err := mfa.TOTP{}.Check(ctx, mfa.Challenge{Secret: secret, LastUsed: f.LastUsedStep, Answer: code, Now: now})
-			switch {
-			case errors.Is(err, totp.ErrInvalid):
-				return "wrong_code", nil
-			case errors.Is(err, totp.ErrReplayed):
-				return "replayed", nil
-			case err != nil:
-				return "", err
-			}
-			// The step is used once, whichever replica asks first.
-			if err := tx.Factors().UseStep(ctx, user.ID, f.ID, step); errors.Is(err, storage.ErrReplayed) {
-				return "replayed", nil
-			} else if err != nil {
-				return "", err
-			}
-			next := *bs.session
-			next.IDHash = newHash
-			next.AMR = mfa.WithFactor(bs.session.AMR, mfa.AMROTP)
-			next.MFATime = &now
-			if err := tx.Sessions().Replace(ctx, bs.hash, &next); err != nil {
-				return "", err
-			}
-			event := storage.AuditEvent{Type: auditOTPOK, ActorID: user.ID, SubjectID: user.ID, ClientID: s.client.ID}
-			return "", audit(ctx, tx, r, event, map[string]string{"factor_id": f.ID})
-		})
-	if errors.Is(err, storage.ErrNotFound) {
+	o, err := u.prove(ctx, w, r, proof{
+		purpose: proofSignIn, user: user, clientID: s.client.ID, factor: totp.Factor{}, factorID: f.ID,
+		answer:  mfa.Answer{Secret: secret, LastUsed: f.LastUsedStep, Response: r.PostForm.Get("code")},
+		session: s.session,
+		// The step is used once, whichever replica asks first.
+		use: func(tx *storage.Store, step int64) error { return tx.Factors().UseStep(ctx, user.ID, f.ID, step) },
+	})
+	switch {
+	case errors.Is(err, errSessionGone):
 		// The session ended (a sign-out) while the code was checked.
 		http.Redirect(w, r, dispatcherURL(id), http.StatusSeeOther)
-		return
-	}
-	if err != nil {
+	case err != nil:
 		u.serverError(w, r, "checking the authenticator code failed", err)
-		return
-	}
-	switch {
-	case res.Accepted():
-		u.metrics.signin(factorTOTP, outcomeSuccess)
-		u.setSessionCookie(w, newCookie)
+	case o.Accepted:
 		http.Redirect(w, r, dispatcherURL(id), http.StatusSeeOther)
-		return
-	case res.Refusal == "":
-		u.metrics.signin(factorTOTP, outcomeLocked)
-	case res.Refusal == "replayed":
-		u.metrics.signin(factorTOTP, outcomeFailure)
-		p.CodeError = msgReplayedCode
 	default:
-		u.metrics.signin(factorTOTP, outcomeFailure)
-		p.CodeError = msgWrongCode
+		p.Error, p.CodeError = o.FormError, o.FieldError
+		u.renderOTP(w, r, o.Status, p)
 	}
-	status := http.StatusUnauthorized
-	if res.Lock.Locked() {
-		// Locked before, or by this failure.
-		status = http.StatusTooManyRequests
-		res.Lock.answer(w, time.Now())
-		p.Error = res.Lock.Message()
-	}
-	u.renderOTP(w, r, status, p)
 }
 
 // normalizeCode returns the digits of a typed code, or what is wrong with

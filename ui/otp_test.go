@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"golang.org/x/net/html"
 
+	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/mfa/totp"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -83,7 +84,7 @@ func (e *testEnv) enrollApp(user *storage.User) *authenticatorApp {
 	ctx := context.Background()
 	secret := make([]byte, totp.SecretSize)
 	rand.Read(secret)
-	f := &storage.Factor{ID: storage.NewFactorID(), UserID: user.ID, Kind: storage.FactorTOTP, Name: "Phone"}
+	f := &storage.Factor{ID: storage.NewFactorID(), UserID: user.ID, Kind: mfa.FactorTOTP, Name: "Phone"}
 	var err error
 	f.Secret, err = totp.Encrypt(codeStepKey(e), user.ID, f.ID, secret)
 	must(e.t, err)
@@ -166,7 +167,7 @@ func codeError(doc *html.Node) string {
 }
 
 // userEvents counts the audit events of a type about user.
-func (e *testEnv) userEvents(typ string, user *storage.User) []storage.AuditEvent {
+func (e *testEnv) userEvents(typ directory.EventType, user *storage.User) []storage.AuditEvent {
 	var out []storage.AuditEvent
 	for _, ev := range e.auditEvents(typ) {
 		if ev.SubjectID == user.ID {
@@ -298,7 +299,7 @@ func TestCodeStepSuccess(t *testing.T) {
 		if f.LastUsedStep != app.shown {
 			t.Errorf("last used step %d, want %d", f.LastUsedStep, app.shown)
 		}
-		if ev := e.userEvents(auditOTPOK, e.user); len(ev) != 1 || ev[0].ClientID != a.ClientID {
+		if ev := e.userEvents(directory.EventSecondFactorOK, e.user); len(ev) != 1 || ev[0].ClientID != a.ClientID {
 			t.Errorf("signin.otp_ok events %+v, want one", ev)
 		}
 		for _, ev := range e.auditEvents("") {
@@ -360,7 +361,7 @@ func TestCodeStepRefusesAReplay(t *testing.T) {
 			if got := other.mfaFailures(user); got != 1 {
 				t.Errorf("%d failures counted, want 1", got)
 			}
-			ev := other.userEvents(auditMFACodeFailed, user)
+			ev := other.userEvents(directory.EventFactorFailed, user)
 			if len(ev) != 1 || !strings.Contains(ev[0].Details, `"reason":"replayed"`) || !strings.Contains(ev[0].Details, `"method":"totp"`) {
 				t.Errorf("mfa.code_failed events %+v, want one for a replay", ev)
 			}
@@ -444,10 +445,10 @@ func TestCodeStepLockout(t *testing.T) {
 			// The page says so before the user types.
 			wantLocked(t, e.get("/login/otp?id="+a.ID))
 
-			if n := len(e.userEvents(auditMFACodeFailed, user)); n != 10 {
+			if n := len(e.userEvents(directory.EventFactorFailed, user)); n != 10 {
 				t.Errorf("%d mfa.code_failed events, want 10", n)
 			}
-			locks := e.userEvents(auditMFALocked, user)
+			locks := e.userEvents(directory.EventFactorLocked, user)
 			if len(locks) != 1 || !strings.Contains(locks[0].Details, `"failures":10`) {
 				t.Errorf("mfa.locked events %+v, want one after 10 failures", locks)
 			}
@@ -490,7 +491,7 @@ func TestCodeStepLockout(t *testing.T) {
 			}
 			hardLocked(e.postCode(a.ID, app.wrongCode()))
 			hardLocked(e.postCode(a.ID, app.code()))
-			locks := e.userEvents(auditMFALocked, user)
+			locks := e.userEvents(directory.EventFactorLocked, user)
 			if len(locks) != 1 || !strings.Contains(locks[0].Details, `"hard":true`) {
 				t.Errorf("mfa.locked events %+v, want one hard lock", locks)
 			}
@@ -672,7 +673,7 @@ func BenchmarkTOTPCheck(b *testing.B) {
 	key := bytes.Repeat([]byte{0x42}, 32)
 	secret := make([]byte, totp.SecretSize)
 	rand.Read(secret)
-	f := &storage.Factor{ID: storage.NewFactorID(), UserID: user.ID, Kind: storage.FactorTOTP, Name: "Phone"}
+	f := &storage.Factor{ID: storage.NewFactorID(), UserID: user.ID, Kind: mfa.FactorTOTP, Name: "Phone"}
 	sealed, err := totp.Encrypt(key, user.ID, f.ID, secret)
 	must(b, err)
 	f.Secret = sealed
@@ -693,7 +694,7 @@ func BenchmarkTOTPCheck(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		step, err := mfa.TOTP{}.Check(ctx, mfa.Challenge{Secret: plain, LastUsed: last, Answer: codes[i],
+		step, err := totp.Factor{}.Finish(ctx, mfa.Answer{Secret: plain, LastUsed: last, Response: codes[i],
 			Now: start.Add(time.Duration(i) * 30 * time.Second)})
 		if err != nil {
 			b.Fatal(err)
@@ -702,12 +703,5 @@ func BenchmarkTOTPCheck(b *testing.B) {
 			b.Fatal(err)
 		}
 		last = step
-	}
-}
-
-func TestFactorKindsAgree(t *testing.T) {
-	// The policy names factors by the kinds storage keeps.
-	if mfa.KindTOTP != storage.FactorTOTP {
-		t.Fatalf("mfa.KindTOTP %q, storage.FactorTOTP %q", mfa.KindTOTP, storage.FactorTOTP)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/middleware"
 	"github.com/gatehouse-id/gatehouse/password"
@@ -199,17 +200,12 @@ func (u *UI) recordFailure(ctx context.Context, r *http.Request, a *storage.Auth
 		if err != nil {
 			return err
 		}
-		event := storage.AuditEvent{Type: auditPasswordFailed, SubjectID: subject, ClientID: a.ClientID}
-		if err := audit(ctx, tx, r, event, map[string]string{"reason": refusal}); err != nil {
+		who := actor(r, "", a.ClientID)
+		failed := directory.Event{Type: directory.EventPasswordFailed, SubjectID: subject, Details: map[string]string{"reason": refusal}}
+		if err := directory.Record(ctx, tx, who, failed); err != nil {
 			return err
 		}
-		for _, l := range locks {
-			event := storage.AuditEvent{Type: auditLocked, SubjectID: subject, ClientID: a.ClientID}
-			if err := audit(ctx, tx, r, event, l); err != nil {
-				return err
-			}
-		}
-		return nil
+		return recordLocks(ctx, tx, who, subject, locks)
 	})
 }
 
@@ -259,8 +255,17 @@ func (u *UI) startSession(ctx context.Context, r *http.Request, a *storage.AuthR
 				return err
 			}
 		}
-		event := storage.AuditEvent{Type: auditPasswordOK, ActorID: user.ID, SubjectID: user.ID, ClientID: a.ClientID}
-		return audit(ctx, tx, r, event, nil)
+		return directory.Record(ctx, tx, actor(r, user.ID, a.ClientID), directory.Event{Type: directory.EventPasswordOK, SubjectID: user.ID})
 	})
 	return secret, err
+}
+
+// recordLocks records each lock that a failed password set, in tx.
+func recordLocks(ctx context.Context, tx *storage.Store, who directory.Actor, subject string, locks []newLock) error {
+	for _, l := range locks {
+		if err := directory.Record(ctx, tx, who, directory.Event{Type: directory.EventPasswordLocked, SubjectID: subject, Details: l}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/password"
 	"github.com/gatehouse-id/gatehouse/storage"
 	"github.com/gatehouse-id/gatehouse/storage/storagetest"
@@ -138,7 +139,7 @@ func TestPasswordRefusalsLookAlike(t *testing.T) {
 // wantFailureAudited checks the newest signin.password_failed event.
 func wantFailureAudited(t *testing.T, e *testEnv, a *storage.AuthRequest, reason, plain string) {
 	t.Helper()
-	events := e.auditEvents(auditPasswordFailed)
+	events := e.auditEvents(directory.EventPasswordFailed)
 	if len(events) == 0 {
 		t.Fatal("no signin.password_failed event")
 	}
@@ -233,7 +234,7 @@ func TestPasswordSuccess(t *testing.T) {
 		if got := s.ExpiresAt.Sub(s.AuthTime); got < 11*time.Hour || got > 13*time.Hour {
 			t.Errorf("session lasts %v, want the 12h maximum", got)
 		}
-		if ev := e.auditEvents(auditPasswordOK); len(ev) != 1 || ev[0].SubjectID != e.user.ID || ev[0].ClientID != a.ClientID {
+		if ev := e.auditEvents(directory.EventPasswordOK); len(ev) != 1 || ev[0].SubjectID != e.user.ID || ev[0].ClientID != a.ClientID {
 			t.Errorf("signin.password_ok events %+v", ev)
 		}
 		if got := e.signins(outcomeSuccess); got != 1 {

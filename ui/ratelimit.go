@@ -34,12 +34,16 @@ var (
 )
 
 // lockFor is how long the lock after locks earlier ones lasts.
-func (l limit) lockFor(locks int64) time.Duration {
-	d := l.firstLock
-	for i := int64(0); i < locks && d < l.maxLock; i++ {
+func (l limit) lockFor(locks int64) time.Duration { return doubling(l.firstLock, l.maxLock, locks) }
+
+// doubling is the lockout ladder every limit climbs: first for the first
+// lock, twice as long for each lock before it, never more than most.
+func doubling(first, most time.Duration, locksBefore int64) time.Duration {
+	d := first
+	for i := int64(0); i < locksBefore && d < most; i++ {
 		d *= 2
 	}
-	return min(d, l.maxLock)
+	return min(d, most)
 }
 
 // counter is one counter a password attempt is charged to.

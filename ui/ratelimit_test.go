@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/storage"
 	"github.com/gatehouse-id/gatehouse/storage/storagetest"
 )
@@ -70,7 +71,7 @@ func TestEmailLock(t *testing.T) {
 				wantRedirect(t, e.browser(t).signIn(a.ID, other.Email, testPassword), "/login?id="+a.ID)
 
 				locks := 0
-				for _, ev := range e.auditEvents(auditLocked) {
+				for _, ev := range e.auditEvents(directory.EventPasswordLocked) {
 					if ev.SubjectID == subject && strings.Contains(ev.Details, `"counter":"email"`) {
 						locks++
 					}
@@ -144,7 +145,7 @@ func TestIPLockBehindATrustedProxy(t *testing.T) {
 		wantLockTime(t, at, before.Add(ipLimit.firstLock))
 		// Another client behind the same proxy signs in.
 		wantRedirect(t, e.signIn(a.ID, e.user.Email, testPassword, "X-Forwarded-For", neighbour), "/login?id="+a.ID)
-		if ev := e.auditEvents(auditLocked); len(ev) != 1 || ev[0].IP != attacker {
+		if ev := e.auditEvents(directory.EventPasswordLocked); len(ev) != 1 || ev[0].IP != attacker {
 			t.Errorf("signin.locked events %+v, want one for %s", ev, attacker)
 		}
 	})
@@ -160,7 +161,7 @@ func TestForwardedForFromAnUntrustedPeerIsIgnored(t *testing.T) {
 		if spoofed.Failures != 0 {
 			t.Error("the failure was charged to the address the client claimed")
 		}
-		events := e.auditEvents(auditPasswordFailed)
+		events := e.auditEvents(directory.EventPasswordFailed)
 		if len(events) != 1 || events[0].IP != "127.0.0.1" {
 			t.Errorf("failure events %+v, want one from the peer 127.0.0.1", events)
 		}

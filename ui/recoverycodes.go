@@ -109,15 +109,10 @@ func (u *UI) regenerateCodes(w http.ResponseWriter, r *http.Request) {
 	ok := u.checkActiveCode(w, r, a, f, r.PostForm.Get("code"), func(status int, msg string) {
 		u.renderRegenerate(w, r, status, regeneratePage{Error: msg})
 	}, func(tx *storage.Store) error {
-		if err := tx.RecoveryCodes().Replace(ctx, a.user.ID, hashes); err != nil {
-			return err
-		}
-		event := storage.AuditEvent{Type: EventRecoveryCodesRegenerated, ActorID: a.user.ID, SubjectID: a.user.ID, ClientID: AccountClientID}
-		return audit(ctx, tx, r, event, nil)
+		return u.dir.In(tx).RegenerateRecoveryCodes(ctx, actor(r, a.user.ID, AccountClientID), a.user, hashes)
 	})
 	if !ok {
 		return
 	}
-	u.notifyFactorChanged(ctx, a.user, EventRecoveryCodesRegenerated)
 	u.renderRecoveryCodes(w, r, recoveryCodesPage{Codes: codes, Regenerated: true, ContinueURL: accountHome})
 }

@@ -7,13 +7,15 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/mfa"
+	"github.com/gatehouse-id/gatehouse/mfa/totp"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
 // offeredFactors are the second factors the sign-in can ask for, the
 // preferred first. Each has its page: see secondFactorURL.
-var offeredFactors = []mfa.Factor{mfa.TOTP{}}
+var offeredFactors = []mfa.Factor{totp.Factor{}}
 
 // errClientGone reports an auth request whose client was deleted.
 var errClientGone = errors.New("the request's client no longer exists")
@@ -39,50 +41,55 @@ func (u *UI) loadSignin(ctx context.Context, a *storage.AuthRequest, bs *browser
 		return nil, err
 	}
 	s := &signin{client: c, session: bs}
-	s.input = mfa.Input{
-		Request:           policyRequest(a),
+	var memberships []storage.Membership
+	if bs != nil && !bs.user.Disabled {
+		if s.factors, err = u.store.Factors().Confirmed(ctx, bs.user.ID); err != nil {
+			return nil, err
+		}
+		if memberships, err = u.store.Orgs().MembershipsOf(ctx, bs.user.ID); err != nil {
+			return nil, err
+		}
+	}
+	s.input = policyInput(policyRequest(a), bs, s.factors, memberships, c.RequireMFA)
+	return s, nil
+}
+
+// policyInput is the one place the policy's inputs are put together: what
+// the request asked, the browser session and its user's factors and
+// organisations, and whether the client requires a second factor.
+func policyInput(req mfa.Request, bs *browserSession, factors []storage.Factor, memberships []storage.Membership, clientRequiresMFA bool) mfa.Input {
+	in := mfa.Input{
+		Request:           req,
 		Session:           policySession(bs),
-		ClientRequiresMFA: c.RequireMFA,
+		ClientRequiresMFA: clientRequiresMFA,
+		OrgRequiresMFA:    len(directory.OrgsRequiringMFA(memberships)) > 0,
 		Offered:           offeredFactors,
 		Now:               time.Now(),
 	}
-	if bs == nil || bs.user.Disabled {
-		return s, nil
-	}
-	if s.factors, err = u.store.Factors().Confirmed(ctx, bs.user.ID); err != nil {
-		return nil, err
-	}
-	memberships, err := u.store.Orgs().MembershipsOf(ctx, bs.user.ID)
-	if err != nil {
-		return nil, err
-	}
-	s.input.OrgRequiresMFA = orgsRequireMFA(memberships)
-	for _, f := range s.factors {
-		if !slices.Contains(s.input.Session.Factors, f.Kind) {
-			s.input.Session.Factors = append(s.input.Session.Factors, f.Kind)
+	for _, f := range factors {
+		if !slices.Contains(in.Session.Factors, f.Kind) {
+			in.Session.Factors = append(in.Session.Factors, f.Kind)
 		}
 	}
-	return s, nil
+	return in
 }
 
 // decide asks the policy what the sign-in needs next.
 func (s *signin) decide() mfa.Decision { return mfa.Decide(s.input) }
 
 // factor returns the user's confirmed factor of this kind.
-func (s *signin) factor(kind string) (*storage.Factor, bool) {
-	for i := range s.factors {
-		if s.factors[i].Kind == kind {
-			return &s.factors[i], true
+func (s *signin) factor(kind mfa.FactorKind) (*storage.Factor, bool) {
+	return factorOf(s.factors, kind)
+}
+
+// factorOf returns the factor of this kind among fs.
+func factorOf(fs []storage.Factor, kind mfa.FactorKind) (*storage.Factor, bool) {
+	for i := range fs {
+		if fs[i].Kind == kind {
+			return &fs[i], true
 		}
 	}
 	return nil, false
-}
-
-// orgsRequireMFA reports whether an organisation requires a second factor
-// of its member: of every member, or of this one. A grace period does not
-// postpone the requirement (yet).
-func orgsRequireMFA(ms []storage.Membership) bool {
-	return slices.ContainsFunc(ms, func(m storage.Membership) bool { return m.RequireMFA || m.MemberRequireMFA })
 }
 
 // policyRequest is what the policy needs from the stored request.

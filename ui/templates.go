@@ -133,13 +133,21 @@ func (u *UI) renderError(w http.ResponseWriter, r *http.Request, e pageError) {
 	u.render(w, r, e.status, errorTemplate, errorPage{layout: u.layout(r), Heading: e.heading, Message: e.message})
 }
 
+// ErrorPage shows the hosted pages' error page, with their security
+// headers, for a failure outside them (the provider's refusals): the same
+// look, product name and request id as every other page.
+func (u *UI) ErrorPage(w http.ResponseWriter, r *http.Request, status int, heading, message string) {
+	middleware.SecurityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u.renderError(w, r, pageError{status: status, heading: heading, message: message})
+	})).ServeHTTP(w, r)
+}
+
 // render executes a page into memory first, so a template error becomes a
 // clean 500 instead of half a page.
 func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	var buf bytes.Buffer
 	if err := u.pages.byName[name].ExecuteTemplate(&buf, "layout", data); err != nil {
-		u.log.ErrorContext(r.Context(), "rendering a page failed", slog.String("page", name),
-			slog.String("error", err.Error()), slog.String("request_id", middleware.RequestIDFrom(r.Context())))
+		u.log.ErrorContext(r.Context(), "rendering a page failed", slog.String("page", name), slog.String("error", err.Error()))
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 		return
 	}

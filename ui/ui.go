@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/middleware"
 	"github.com/gatehouse-id/gatehouse/password"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -27,9 +28,8 @@ type Config struct {
 	Issuer string
 	// ProductName is shown at the top of every page. Default "Gatehouse".
 	ProductName string
-	// SessionCookie names the browser session cookie. Default
-	// "__Host-gatehouse_session" with SecureCookies, "gatehouse_session"
-	// without.
+	// SessionCookie names the browser session cookie, which the provider
+	// reads too. Default SessionCookieName(SecureCookies).
 	SessionCookie string
 	// SecureCookies marks cookies Secure (an https issuer).
 	SecureCookies bool
@@ -46,9 +46,22 @@ type Config struct {
 	// RecoveryKey is the HMAC key of recovery codes: the secret key derived
 	// with secretkey.PurposeRecoveryCodes (32 bytes).
 	RecoveryKey []byte
-	// Notifier tells users about changes to their second factors. Default:
-	// nobody is told.
-	Notifier Notifier
+	// CallbackURL is the provider's address where a finished sign-in for
+	// the auth request id continues (required).
+	CallbackURL func(id string) string
+	// Directory runs the changes the pages make. Default: the operations on
+	// the store, telling nobody.
+	Directory *directory.Directory
+}
+
+// SessionCookieName is the browser session cookie's name: with secure
+// cookies (an https issuer) the __Host- prefix pins it to this origin
+// (RFC 6265bis §4.1.3.2).
+func SessionCookieName(secure bool) string {
+	if secure {
+		return "__Host-gatehouse_session"
+	}
+	return "gatehouse_session"
 }
 
 // passwordHasher is what the password step needs of *password.Hasher.
@@ -63,6 +76,7 @@ type passwordHasher interface {
 type UI struct {
 	cfg     Config
 	store   *storage.Store
+	dir     *directory.Directory
 	hasher  passwordHasher
 	log     *slog.Logger
 	pages   *pages
@@ -80,7 +94,10 @@ func New(cfg Config, store *storage.Store, hasher *password.Hasher) (*UI, error)
 	if err := cfg.fillDefaults(); err != nil {
 		return nil, err
 	}
-	u := &UI{cfg: cfg, store: store, hasher: hasher, log: cfg.Logger}
+	if cfg.Directory == nil {
+		cfg.Directory = directory.New(store, nil)
+	}
+	u := &UI{cfg: cfg, store: store, dir: cfg.Directory, hasher: hasher, log: cfg.Logger}
 	var err error
 	if u.assets, err = loadAssets(); err != nil {
 		return nil, err
@@ -101,11 +118,11 @@ func (c *Config) fillDefaults() error {
 	if c.ProductName == "" {
 		c.ProductName = "Gatehouse"
 	}
+	if c.CallbackURL == nil {
+		return errors.New("ui: the provider's callback URL is required")
+	}
 	if c.SessionCookie == "" {
-		c.SessionCookie = "gatehouse_session"
-		if c.SecureCookies {
-			c.SessionCookie = "__Host-gatehouse_session"
-		}
+		c.SessionCookie = SessionCookieName(c.SecureCookies)
 	}
 	if strings.HasPrefix(c.SessionCookie, "__Host-") && !c.SecureCookies {
 		return fmt.Errorf("ui: the cookie name %q needs SecureCookies (browsers drop __Host- cookies without Secure)", c.SessionCookie)
@@ -137,8 +154,7 @@ func (u *UI) newCrossOriginProtection() (*http.CrossOriginProtection, error) {
 		}
 	}
 	p.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u.log.WarnContext(r.Context(), "refused a cross-origin form submission",
-			slog.String("path", r.URL.Path), slog.String("request_id", middleware.RequestIDFrom(r.Context())))
+		u.log.WarnContext(r.Context(), "refused a cross-origin form submission", slog.String("path", r.URL.Path))
 		u.renderError(w, r, errCrossOrigin)
 	}))
 	return p, nil

@@ -16,7 +16,7 @@ func TestNewConfig(t *testing.T) {
 	hasher := password.NewHasher(password.DefaultParams, 1)
 
 	t.Run("defaults", func(t *testing.T) {
-		u, err := New(Config{}, store, hasher)
+		u, err := New(Config{CallbackURL: testCallbackURL}, store, hasher)
 		must(t, err)
 		want := Config{ProductName: "Gatehouse", SessionCookie: "gatehouse_session", SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour}
 		got := u.cfg
@@ -26,7 +26,7 @@ func TestNewConfig(t *testing.T) {
 		}
 	})
 	t.Run("secure cookies get the __Host- prefix", func(t *testing.T) {
-		u, err := New(Config{Issuer: "https://id.example", SecureCookies: true}, store, hasher)
+		u, err := New(Config{Issuer: "https://id.example", SecureCookies: true, CallbackURL: testCallbackURL}, store, hasher)
 		must(t, err)
 		if u.cfg.SessionCookie != "__Host-gatehouse_session" {
 			t.Errorf("cookie %q, want __Host-gatehouse_session", u.cfg.SessionCookie)
@@ -34,9 +34,9 @@ func TestNewConfig(t *testing.T) {
 	})
 	t.Run("two UIs share one registry's metrics", func(t *testing.T) {
 		reg := prometheus.NewRegistry()
-		_, err := New(Config{Metrics: reg}, store, hasher)
+		_, err := New(Config{Metrics: reg, CallbackURL: testCallbackURL}, store, hasher)
 		must(t, err)
-		_, err = New(Config{Metrics: reg}, store, hasher)
+		_, err = New(Config{Metrics: reg, CallbackURL: testCallbackURL}, store, hasher)
 		must(t, err)
 	})
 
@@ -46,8 +46,9 @@ func TestNewConfig(t *testing.T) {
 		noDeps bool
 		want   string
 	}{
-		{name: "__Host- cookie without Secure", cfg: Config{SessionCookie: "__Host-gatehouse_session"}, want: "SecureCookies"},
-		{name: "relative issuer", cfg: Config{Issuer: "/auth"}, want: "issuer"},
+		{name: "__Host- cookie without Secure", cfg: Config{SessionCookie: "__Host-gatehouse_session", CallbackURL: testCallbackURL}, want: "SecureCookies"},
+		{name: "relative issuer", cfg: Config{Issuer: "/auth", CallbackURL: testCallbackURL}, want: "issuer"},
+		{name: "no callback URL", cfg: Config{}, want: "callback"},
 		{name: "no store or hasher", noDeps: true, want: "required"},
 	}
 	for _, tc := range refused {

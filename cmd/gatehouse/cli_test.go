@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/directory"
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/password"
 	"github.com/gatehouse-id/gatehouse/secretkey"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -219,7 +221,7 @@ func (d *cliDB) lastAudit(eventType string) storage.AuditEvent {
 	if len(es) == 0 {
 		d.t.Fatalf("no %s audit event", eventType)
 	}
-	if es[0].ActorID != cliActor {
+	if cliActor := string(directory.ChannelCLI); es[0].ActorID != cliActor {
 		d.t.Errorf("%s: actor %q, want %q", eventType, es[0].ActorID, cliActor)
 	}
 	return es[0]
@@ -495,12 +497,12 @@ func TestOrgCreateAndMembers(t *testing.T) {
 		wantContains(t, d.ok("", "org", "require-member-mfa", "--org", "acme-2", "--email", "alice@example.com"),
 			"acme-2 requires two-factor authentication of alice@example.com")
 		m, err := d.store().Orgs().Member(context.Background(), o.ID, d.user("alice@example.com").ID)
-		if err != nil || !m.RequireMFA {
+		if err != nil || !m.MemberRequireMFA {
 			t.Fatalf("member 2FA flag not stored: %+v, %v", m, err)
 		}
 		d.ok("", "org", "require-member-mfa", "--org", "acme-2", "--email", "alice@example.com", "--off")
 		m, err = d.store().Orgs().Member(context.Background(), o.ID, d.user("alice@example.com").ID)
-		if err != nil || m.RequireMFA {
+		if err != nil || m.MemberRequireMFA {
 			t.Fatalf("member 2FA flag not cleared: %+v, %v", m, err)
 		}
 		if n := len(d.audit("org.member_policy_changed")); n != 2 {
@@ -544,7 +546,7 @@ func TestOrgPolicy(t *testing.T) {
 			t.Fatalf("stored policy %+v", p)
 		}
 		if !res.Changed || !res.RequireMFA || res.GracePeriodSeconds == nil || *res.GracePeriodSeconds != 72*3600 ||
-			!slices.Equal(res.AllowedFactors, []string{"totp", "webauthn"}) {
+			!slices.Equal(res.AllowedFactors, []mfa.FactorKind{mfa.FactorTOTP, mfa.FactorWebAuthn}) {
 			t.Errorf("policy JSON %+v", res)
 		}
 		if e := d.lastAudit("org.policy_changed"); e.OrgID != d.org("acme").ID {
@@ -630,7 +632,7 @@ func TestClientLifecycle(t *testing.T) {
 			t.Errorf("stored public client %+v", pc)
 		}
 
-		var list []clientInfo
+		var list []directory.ClientView
 		d.okJSON(&list, "", "client", "list")
 		if len(list) != 2 || list[0].Name != "Phone" || list[1].ID != id || list[1].Org != "acme" || !slices.Equal(list[1].RedirectURIs, wantURIs) {
 			t.Errorf("client list JSON %+v", list)

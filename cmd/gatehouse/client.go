@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -20,43 +18,6 @@ func newClientCmd() *cobra.Command {
 		newClientDeleteCmd(),
 		newClientRotateSecretCmd(),
 	)
-}
-
-// clientInfo is a client as commands print it: never with its secret digest.
-type clientInfo struct {
-	ID                     string    `json:"id"`
-	Name                   string    `json:"name"`
-	Public                 bool      `json:"public"`
-	RedirectURIs           []string  `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
-	RequireMFA             bool      `json:"require_mfa"`
-	AdminAPI               bool      `json:"admin_api"`
-	JWTAccessTokens        bool      `json:"jwt_access_tokens"`
-	Org                    string    `json:"org"` // the organisation's slug, or ""
-	CreatedAt              time.Time `json:"created_at"`
-}
-
-func clientInfoOf(c *storage.Client, orgSlug string) clientInfo {
-	return clientInfo{
-		ID:                     c.ID,
-		Name:                   c.Name,
-		Public:                 c.Public,
-		RedirectURIs:           nonNil(c.RedirectURIs),
-		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs),
-		RequireMFA:             c.RequireMFA,
-		AdminAPI:               c.AdminAPI,
-		JWTAccessTokens:        c.JWTAccessTokens,
-		Org:                    orgSlug,
-		CreatedAt:              c.CreatedAt,
-	}
-}
-
-// nonNil makes an empty list print as [] in JSON, not null.
-func nonNil(l []string) []string {
-	if l == nil {
-		return []string{}
-	}
-	return l
 }
 
 func clientType(public bool) string {
@@ -100,80 +61,32 @@ func newClientCreateCmd() *cobra.Command {
 	return cmd
 }
 
-// checkRedirectURIs validates every URI given with flag and drops repeats.
-func checkRedirectURIs(flag string, uris []string) ([]string, error) {
-	var out []string
-	for _, u := range uris {
-		if err := validateRedirectURI(u); err != nil {
-			return nil, fmt.Errorf("%s %w", flag, err)
-		}
-		if !slices.Contains(out, u) {
-			out = append(out, u)
-		}
-	}
-	return out, nil
-}
-
 type createdClient struct {
-	clientInfo
+	directory.ClientView
 	Secret string `json:"secret,omitempty"`
 }
 
 func runClientCreate(cmd *cobra.Command, o clientCreateOpts) error {
-	name, err := cleanName("--name", o.name, true)
-	if err != nil {
-		return err
-	}
-	if len(o.redirectURIs) == 0 {
-		return errors.New("at least one --redirect-uri is required")
-	}
-	redirects, err := checkRedirectURIs("--redirect-uri", o.redirectURIs)
-	if err != nil {
-		return err
-	}
-	postLogout, err := checkRedirectURIs("--post-logout-redirect-uri", o.postLogoutURIs)
-	if err != nil {
-		return err
-	}
-	c := storage.Client{
-		Name:                   name,
-		RedirectURIs:           redirects,
-		PostLogoutRedirectURIs: postLogout,
-		Public:                 o.public,
-		RequireMFA:             o.requireMFA,
-		AdminAPI:               o.adminAPI,
-		JWTAccessTokens:        o.jwtAccessTokens,
-	}
+	var c *storage.Client
 	var secret string
-	if !o.public {
-		secret, c.SecretHash = storage.NewSecret()
-	}
-	err = withStore(cmd, func(ctx context.Context, st *storage.Store) error {
-		return st.InTx(ctx, func(tx *storage.Store) error {
-			if o.org != "" {
-				org, err := orgBySlug(ctx, tx, o.org)
-				if err != nil {
-					return err
-				}
-				c.OrgID = &org.ID
-			}
-			if err := tx.Clients().Create(ctx, &c); err != nil {
-				return err
-			}
-			e := storage.AuditEvent{ClientID: c.ID}
-			if c.OrgID != nil {
-				e.OrgID = *c.OrgID
-			}
-			// The view holds no secret: only the digest is stored, and
-			// neither goes into the audit trail.
-			return audit(ctx, tx, "client.created", e, clientInfoOf(&c, o.org))
+	err := withDirectory(cmd, func(ctx context.Context, dir *directory.Directory) (err error) {
+		c, secret, err = dir.CreateClient(ctx, directory.Operator(), directory.NewClient{
+			Name:                   o.name,
+			RedirectURIs:           o.redirectURIs,
+			PostLogoutRedirectURIs: o.postLogoutURIs,
+			Public:                 o.public,
+			RequireMFA:             o.requireMFA,
+			AdminAPI:               o.adminAPI,
+			JWTAccessTokens:        o.jwtAccessTokens,
+			OrgSlug:                o.org,
 		})
+		return err
 	})
 	if err != nil {
-		return err
+		return subject{slug: o.org}.explain(err)
 	}
 
-	out := createdClient{clientInfo: clientInfoOf(&c, o.org), Secret: secret}
+	out := createdClient{ClientView: directory.ViewClient(c, o.org), Secret: secret}
 	var text strings.Builder
 	fmt.Fprintf(&text, "Created %s client %s.\n", clientType(c.Public), c.Name)
 	fmt.Fprintf(&text, "Client ID:     %s\n", c.ID)
@@ -193,7 +106,7 @@ func newClientListCmd() *cobra.Command {
 		Short: "List registered applications",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var views []clientInfo
+			var views []directory.ClientView
 			err := withStore(cmd, func(ctx context.Context, st *storage.Store) error {
 				clients, err := st.Clients().List(ctx)
 				if err != nil {
@@ -207,13 +120,13 @@ func newClientListCmd() *cobra.Command {
 				for _, o := range orgs {
 					slugs[o.ID] = o.Slug
 				}
-				views = make([]clientInfo, 0, len(clients))
+				views = make([]directory.ClientView, 0, len(clients))
 				for i := range clients {
 					slug := ""
 					if id := clients[i].OrgID; id != nil {
 						slug = slugs[*id]
 					}
-					views = append(views, clientInfoOf(&clients[i], slug))
+					views = append(views, directory.ViewClient(&clients[i], slug))
 				}
 				return nil
 			})
@@ -233,16 +146,6 @@ func newClientListCmd() *cobra.Command {
 	}
 }
 
-// clientByID finds a client, turning "not found" into a message that
-// names the id.
-func clientByID(ctx context.Context, st *storage.Store, id string) (*storage.Client, error) {
-	c, err := st.Clients().Get(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("no client with id %q", id)
-	}
-	return c, err
-}
-
 type deletedClient struct {
 	ID      string `json:"id"`
 	Name    string `json:"name"`
@@ -257,23 +160,12 @@ func newClientDeleteCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var c *storage.Client
-			err := withStore(cmd, func(ctx context.Context, st *storage.Store) error {
-				return st.InTx(ctx, func(tx *storage.Store) (err error) {
-					if c, err = clientByID(ctx, tx, id); err != nil {
-						return err
-					}
-					if err := tx.Clients().Delete(ctx, c.ID); err != nil {
-						return err
-					}
-					if err := tx.Tokens().RevokeClient(ctx, c.ID); err != nil {
-						return err
-					}
-					return audit(ctx, tx, "client.deleted", storage.AuditEvent{ClientID: c.ID},
-						map[string]any{"name": c.Name})
-				})
+			err := withDirectory(cmd, func(ctx context.Context, dir *directory.Directory) (err error) {
+				c, err = dir.DeleteClient(ctx, directory.Operator(), id)
+				return err
 			})
 			if err != nil {
-				return err
+				return subject{clientID: id}.explain(err)
 			}
 			return emit(cmd, deletedClient{ID: c.ID, Name: c.Name, Deleted: true},
 				fmt.Sprintf("Deleted client %s (%s).", c.ID, c.Name))
@@ -297,26 +189,13 @@ func newClientRotateSecretCmd() *cobra.Command {
 		Long:  "Replaces a confidential client's secret. The old secret stops working at once.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			secret, digest := storage.NewSecret()
-			err := withStore(cmd, func(ctx context.Context, st *storage.Store) error {
-				return st.InTx(ctx, func(tx *storage.Store) error {
-					c, err := clientByID(ctx, tx, id)
-					if err != nil {
-						return err
-					}
-					err = tx.Clients().SetSecretHash(ctx, c.ID, digest)
-					if errors.Is(err, storage.ErrClientHasNoSecret) {
-						return fmt.Errorf("client %q is public and has no secret to rotate", c.ID)
-					}
-					if err != nil {
-						return err
-					}
-					return audit(ctx, tx, "client.secret_rotated", storage.AuditEvent{ClientID: c.ID},
-						map[string]any{"name": c.Name})
-				})
+			var secret string
+			err := withDirectory(cmd, func(ctx context.Context, dir *directory.Directory) (err error) {
+				secret, err = dir.RotateClientSecret(ctx, directory.Operator(), id)
+				return err
 			})
 			if err != nil {
-				return err
+				return subject{clientID: id}.explain(err)
 			}
 			text := fmt.Sprintf("New secret for client %s: %s\n"+
 				"The secret is shown only once: store it now. The old secret no longer works.", id, secret)

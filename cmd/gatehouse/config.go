@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
+	"github.com/gatehouse-id/gatehouse/middleware"
 	"github.com/gatehouse-id/gatehouse/secretkey"
 )
 
@@ -466,10 +467,11 @@ func (c *Config) SQLitePath() string {
 
 // Logger returns a logger writing to w in the configured format.
 func (c *Config) Logger(w io.Writer) *slog.Logger {
+	// Every line logged with a request's context names its request id.
 	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
+		return slog.New(middleware.LogHandler(slog.NewJSONHandler(w, nil)))
 	}
-	return slog.New(slog.NewTextHandler(w, nil))
+	return slog.New(middleware.LogHandler(slog.NewTextHandler(w, nil)))
 }
 
 // secretKey returns the server secret: the configured one, or for SQLite

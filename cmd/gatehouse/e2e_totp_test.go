@@ -19,6 +19,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/mfa/totp"
 	"github.com/gatehouse-id/gatehouse/secretkey"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -131,7 +132,7 @@ func (g *keyedGatehouse) enrollApp(user *storage.User) *phoneApp {
 	ctx := context.Background()
 	secret := make([]byte, totp.SecretSize)
 	rand.Read(secret)
-	f := &storage.Factor{ID: storage.NewFactorID(), UserID: user.ID, Kind: storage.FactorTOTP, Name: "Phone"}
+	f := &storage.Factor{ID: storage.NewFactorID(), UserID: user.ID, Kind: mfa.FactorTOTP, Name: "Phone"}
 	sealed, err := totp.Encrypt(g.key.Derive(secretkey.PurposeTOTPSecrets), user.ID, f.ID, secret)
 	if err != nil {
 		g.t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/op/signing"
 	"github.com/gatehouse-id/gatehouse/secretkey"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -70,7 +71,7 @@ func runKeysRotate(cmd *cobra.Command, now bool) error {
 	if err != nil {
 		return err
 	}
-	err = audit(ctx, st, "key.rotated", storage.AuditEvent{}, map[string]any{"kid": k.ID, "alg": k.Alg, "now": now})
+	err = directory.New(st, nil).RecordKeyRotated(ctx, directory.Operator(), k.ID, k.Alg, now)
 	if err != nil {
 		return fmt.Errorf("the key %s was rotated, but %w", k.ID, err)
 	}

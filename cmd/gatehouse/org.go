@@ -2,15 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"regexp"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-id/gatehouse/directory"
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -26,24 +25,13 @@ func newOrgCmd() *cobra.Command {
 	)
 }
 
-// slugPattern: 2 to 63 lower-case letters, digits and dashes, neither
-// starting nor ending with a dash, so a slug is safe in URLs (/orgs/{slug}).
-var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$`)
-
-func checkSlug(slug string) error {
-	if !slugPattern.MatchString(slug) {
-		return fmt.Errorf("--slug %q is not a valid slug: use 2 to 63 lower-case letters, digits and dashes, not starting or ending with a dash", slug)
-	}
-	return nil
-}
-
 // orgInfo is an organisation as commands print it.
 type orgInfo struct {
-	ID      string     `json:"id"`
-	Slug    string     `json:"slug"`
-	Name    string     `json:"name"`
-	Members int        `json:"members"`
-	Policy  policyInfo `json:"policy"`
+	ID      string               `json:"id"`
+	Slug    string               `json:"slug"`
+	Name    string               `json:"name"`
+	Members int                  `json:"members"`
+	Policy  directory.PolicyView `json:"policy"`
 }
 
 func newOrgCreateCmd() *cobra.Command {
@@ -53,33 +41,18 @@ func newOrgCreateCmd() *cobra.Command {
 		Short: "Create an organisation",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkSlug(slug); err != nil {
+			var o *storage.Org
+			err := withDirectory(cmd, func(ctx context.Context, dir *directory.Directory) (err error) {
+				o, err = dir.CreateOrg(ctx, directory.Operator(), slug, name)
 				return err
-			}
-			name, err := cleanName("--name", name, true)
-			if err != nil {
-				return err
-			}
-			o := storage.Org{Slug: slug, Name: name}
-			err = withStore(cmd, func(ctx context.Context, st *storage.Store) error {
-				return st.InTx(ctx, func(tx *storage.Store) error {
-					if err := tx.Orgs().Create(ctx, &o); err != nil {
-						if errors.Is(err, storage.ErrConflict) {
-							return fmt.Errorf("an organisation with slug %q already exists", slug)
-						}
-						return err
-					}
-					return audit(ctx, tx, "org.created", storage.AuditEvent{OrgID: o.ID},
-						map[string]any{"slug": o.Slug, "name": o.Name})
-				})
 			})
 			if err != nil {
-				return err
+				return subject{slug: slug}.explain(err)
 			}
 			text := fmt.Sprintf("Created organisation %s (%s), id %s.\n"+
 				"Add its first owner with: gatehouse org add-member --org %s --email E --role owner",
 				o.Slug, o.Name, o.ID, o.Slug)
-			return emit(cmd, orgInfo{ID: o.ID, Slug: o.Slug, Name: o.Name, Policy: policyInfoOf(o.Policy)}, text)
+			return emit(cmd, orgInfo{ID: o.ID, Slug: o.Slug, Name: o.Name, Policy: directory.ViewPolicy(o.Policy)}, text)
 		},
 	}
 	cmd.Flags().StringVar(&slug, "slug", "", "short `name` used in URLs: lower-case letters, digits and dashes")
@@ -107,7 +80,7 @@ func newOrgListCmd() *cobra.Command {
 					if err != nil {
 						return err
 					}
-					views = append(views, orgInfo{ID: o.ID, Slug: o.Slug, Name: o.Name, Members: len(members), Policy: policyInfoOf(o.Policy)})
+					views = append(views, orgInfo{ID: o.ID, Slug: o.Slug, Name: o.Name, Members: len(members), Policy: directory.ViewPolicy(o.Policy)})
 				}
 				return nil
 			})
@@ -139,9 +112,9 @@ type memberInfo struct {
 }
 
 // membershipCmd builds a command acting on one member, named by --org and
-// --email. act runs in the same transaction as the look-ups; it fills the
-// view and returns the text to print.
-func membershipCmd(use, short string, act func(ctx context.Context, tx *storage.Store, org *storage.Org, u *storage.User, v *memberInfo) (string, error)) *cobra.Command {
+// --email. act runs the operation and returns its result and the text to
+// print.
+func membershipCmd(use, short string, act func(ctx context.Context, dir *directory.Directory, slug, email string) (*directory.Membership, func(*directory.Membership, *memberInfo) string, error)) *cobra.Command {
 	var slug, email string
 	cmd := &cobra.Command{
 		Use:   use,
@@ -149,31 +122,17 @@ func membershipCmd(use, short string, act func(ctx context.Context, tx *storage.
 		Args:  cobra.NoArgs,
 	}
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		if role := cmd.Flags().Lookup("role"); role != nil {
-			if err := checkRole(role.Value.String()); err != nil {
-				return err
-			}
-		}
-		var v memberInfo
-		var text string
-		err := withStore(cmd, func(ctx context.Context, st *storage.Store) error {
-			return st.InTx(ctx, func(tx *storage.Store) error {
-				org, err := orgBySlug(ctx, tx, slug)
-				if err != nil {
-					return err
-				}
-				u, err := userByEmail(ctx, tx, email)
-				if err != nil {
-					return err
-				}
-				v.Org, v.Email, v.UserID = org.Slug, u.Email, u.ID
-				text, err = act(ctx, tx, org, u, &v)
-				return err
-			})
+		var m *directory.Membership
+		var describe func(*directory.Membership, *memberInfo) string
+		err := withDirectory(cmd, func(ctx context.Context, dir *directory.Directory) (err error) {
+			m, describe, err = act(ctx, dir, slug, email)
+			return err
 		})
 		if err != nil {
-			return err
+			return subject{email: email, slug: slug}.explain(err)
 		}
+		v := memberInfo{Org: m.Org.Slug, Email: m.User.Email, UserID: m.User.ID, Changed: m.Changed}
+		text := describe(m, &v)
 		return emit(cmd, v, text)
 	}
 	cmd.Flags().StringVar(&slug, "org", "", "the organisation's `slug`")
@@ -183,86 +142,43 @@ func membershipCmd(use, short string, act func(ctx context.Context, tx *storage.
 	return cmd
 }
 
-// currentMember reads a membership, explaining a missing one.
-func currentMember(ctx context.Context, tx *storage.Store, org *storage.Org, u *storage.User) (*storage.Member, error) {
-	m, err := tx.Orgs().Member(ctx, org.ID, u.ID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, notMemberError(org, u)
-	}
-	return m, err
-}
-
-func notMemberError(org *storage.Org, u *storage.User) error {
-	return fmt.Errorf("%q is not a member of organisation %q", u.Email, org.Slug)
-}
-
-// ownerError explains storage.ErrLastOwner.
-func ownerError(err error, org *storage.Org, u *storage.User) error {
-	switch {
-	case errors.Is(err, storage.ErrLastOwner):
-		return fmt.Errorf("%q is the last owner of organisation %q; make another member an owner first", u.Email, org.Slug)
-	case errors.Is(err, storage.ErrNotFound):
-		return notMemberError(org, u)
-	}
-	return err
-}
-
 func newOrgAddMemberCmd() *cobra.Command {
 	var role string
 	cmd := membershipCmd("add-member --org S --email E [--role owner|admin|member]", "Add a user to an organisation",
-		func(ctx context.Context, tx *storage.Store, org *storage.Org, u *storage.User, v *memberInfo) (string, error) {
-			if err := tx.Orgs().AddMember(ctx, org.ID, u.ID, role); err != nil {
-				if errors.Is(err, storage.ErrConflict) {
-					return "", fmt.Errorf("%q is already a member of organisation %q (change the role with gatehouse org set-role)", u.Email, org.Slug)
-				}
-				return "", err
-			}
-			v.Role, v.Changed = role, true
-			err := audit(ctx, tx, "org.member_added", storage.AuditEvent{SubjectID: u.ID, OrgID: org.ID},
-				map[string]any{"email": u.Email, "role": role})
-			return fmt.Sprintf("Added %s to %s as %s.", u.Email, org.Slug, role), err
+		func(ctx context.Context, dir *directory.Directory, slug, email string) (*directory.Membership, func(*directory.Membership, *memberInfo) string, error) {
+			m, err := dir.AddMember(ctx, directory.Operator(), slug, email, role)
+			return m, func(m *directory.Membership, v *memberInfo) string {
+				v.Role = m.Role
+				return fmt.Sprintf("Added %s to %s as %s.", m.User.Email, m.Org.Slug, m.Role)
+			}, err
 		})
 	cmd.Flags().StringVar(&role, "role", storage.RoleMember, "the `role`: owner, admin or member")
 	return cmd
 }
 
 func newOrgRemoveMemberCmd() *cobra.Command {
-	cmd := membershipCmd("remove-member --org S --email E", "Remove a user from an organisation",
-		func(ctx context.Context, tx *storage.Store, org *storage.Org, u *storage.User, v *memberInfo) (string, error) {
-			m, err := currentMember(ctx, tx, org, u)
-			if err != nil {
-				return "", err
-			}
-			if err := tx.Orgs().RemoveMember(ctx, org.ID, u.ID); err != nil {
-				return "", ownerError(err, org, u)
-			}
-			v.PreviousRole, v.Changed = m.Role, true
-			err = audit(ctx, tx, "org.member_removed", storage.AuditEvent{SubjectID: u.ID, OrgID: org.ID},
-				map[string]any{"email": u.Email, "role": m.Role})
-			return fmt.Sprintf("Removed %s from %s.", u.Email, org.Slug), err
+	return membershipCmd("remove-member --org S --email E", "Remove a user from an organisation",
+		func(ctx context.Context, dir *directory.Directory, slug, email string) (*directory.Membership, func(*directory.Membership, *memberInfo) string, error) {
+			m, err := dir.RemoveMember(ctx, directory.Operator(), slug, email)
+			return m, func(m *directory.Membership, v *memberInfo) string {
+				v.PreviousRole = m.PreviousRole
+				return fmt.Sprintf("Removed %s from %s.", m.User.Email, m.Org.Slug)
+			}, err
 		})
-	return cmd
 }
 
 func newOrgSetRoleCmd() *cobra.Command {
 	var role string
 	cmd := membershipCmd("set-role --org S --email E --role owner|admin|member", "Change a member's role",
-		func(ctx context.Context, tx *storage.Store, org *storage.Org, u *storage.User, v *memberInfo) (string, error) {
-			m, err := currentMember(ctx, tx, org, u)
-			if err != nil {
-				return "", err
-			}
-			v.Role, v.PreviousRole = role, m.Role
-			if m.Role == role {
-				return fmt.Sprintf("%s is already %s of %s; nothing changed.", u.Email, role, org.Slug), nil
-			}
-			if err := tx.Orgs().SetRole(ctx, org.ID, u.ID, role); err != nil {
-				return "", ownerError(err, org, u)
-			}
-			v.Changed = true
-			err = audit(ctx, tx, "org.role_changed", storage.AuditEvent{SubjectID: u.ID, OrgID: org.ID},
-				map[string]any{"email": u.Email, "from": m.Role, "to": role})
-			return fmt.Sprintf("%s is now %s of %s (was %s).", u.Email, role, org.Slug, m.Role), err
+		func(ctx context.Context, dir *directory.Directory, slug, email string) (*directory.Membership, func(*directory.Membership, *memberInfo) string, error) {
+			m, err := dir.SetRole(ctx, directory.Operator(), slug, email, role)
+			return m, func(m *directory.Membership, v *memberInfo) string {
+				v.Role, v.PreviousRole = role, m.PreviousRole
+				if !m.Changed {
+					return fmt.Sprintf("%s is already %s of %s; nothing changed.", m.User.Email, role, m.Org.Slug)
+				}
+				return fmt.Sprintf("%s is now %s of %s (was %s).", m.User.Email, role, m.Org.Slug, m.PreviousRole)
+			}, err
 		})
 	cmd.Flags().StringVar(&role, "role", "", "the new `role`: owner, admin or member")
 	cmd.MarkFlagRequired("role")
@@ -273,57 +189,31 @@ func newOrgRequireMemberMFACmd() *cobra.Command {
 	var off bool
 	cmd := membershipCmd("require-member-mfa --org S --email E [--off]",
 		"Require two-factor authentication of one member, where the organisation does not",
-		func(ctx context.Context, tx *storage.Store, org *storage.Org, u *storage.User, v *memberInfo) (string, error) {
-			m, err := currentMember(ctx, tx, org, u)
-			if err != nil {
-				return "", err
-			}
+		func(ctx context.Context, dir *directory.Directory, slug, email string) (*directory.Membership, func(*directory.Membership, *memberInfo) string, error) {
 			require := !off
-			v.Role, v.RequireMFA = m.Role, &require
-			if m.RequireMFA == require {
-				return fmt.Sprintf("Nothing changed: %s", memberMFAText(org, u, require)), nil
-			}
-			if err := tx.Orgs().SetMemberRequireMFA(ctx, org.ID, u.ID, require); err != nil {
-				return "", ownerError(err, org, u)
-			}
-			v.Changed = true
-			err = audit(ctx, tx, "org.member_policy_changed", storage.AuditEvent{SubjectID: u.ID, OrgID: org.ID},
-				map[string]any{"email": u.Email, "require_mfa": require})
-			return memberMFAText(org, u, require), err
+			m, err := dir.SetMemberRequireMFA(ctx, directory.Operator(), slug, email, require)
+			return m, func(m *directory.Membership, v *memberInfo) string {
+				v.Role, v.RequireMFA = m.Role, &require
+				text := memberMFAText(m, require)
+				if !m.Changed {
+					return "Nothing changed: " + text
+				}
+				return text
+			}, err
 		})
 	cmd.Flags().BoolVar(&off, "off", false, "stop requiring it of this member (the organisation's own policy still applies)")
 	return cmd
 }
 
-func memberMFAText(org *storage.Org, u *storage.User, require bool) string {
+func memberMFAText(m *directory.Membership, require bool) string {
 	if require {
-		return fmt.Sprintf("%s requires two-factor authentication of %s.", org.Slug, u.Email)
+		return fmt.Sprintf("%s requires two-factor authentication of %s.", m.Org.Slug, m.User.Email)
 	}
-	return fmt.Sprintf("%s does not require two-factor authentication of %s beyond its own policy.", org.Slug, u.Email)
+	return fmt.Sprintf("%s does not require two-factor authentication of %s beyond its own policy.", m.Org.Slug, m.User.Email)
 }
 
-// knownFactors are the second factors an organisation may allow, in the
-// order they are stored and shown.
-var knownFactors = []string{"totp", "webauthn"}
-
-// policyInfo is an organisation's 2FA policy as commands print it.
-type policyInfo struct {
-	RequireMFA         bool       `json:"require_mfa"`
-	GracePeriodSeconds *int64     `json:"grace_period_seconds"`
-	RequiredFrom       *time.Time `json:"required_from"`
-	// AllowedFactors is empty when every factor Gatehouse offers is allowed.
-	AllowedFactors []string `json:"allowed_factors"`
-}
-
-func policyInfoOf(p storage.Policy) policyInfo {
-	factors := p.Factors()
-	if factors == nil {
-		factors = []string{}
-	}
-	return policyInfo{RequireMFA: p.RequireMFA, GracePeriodSeconds: p.GraceSeconds, RequiredFrom: p.RequiredFrom, AllowedFactors: factors}
-}
-
-func (v policyInfo) text(slug string) string {
+// policyText is an organisation's 2FA policy as the command prints it.
+func policyText(v directory.PolicyView, slug string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Two-factor policy of %s:\n", slug)
 	required := "not required"
@@ -341,12 +231,20 @@ func (v policyInfo) text(slug string) string {
 		from = formatDate(*v.RequiredFrom)
 	}
 	fmt.Fprintf(&b, "  required from:             %s\n", from)
-	factors := strings.Join(v.AllowedFactors, ", ")
+	factors := factorNames(v.AllowedFactors)
 	if len(v.AllowedFactors) == 0 {
-		factors = "any (" + strings.Join(knownFactors, ", ") + ")"
+		factors = "any (" + factorNames(mfa.FactorKinds) + ")"
 	}
 	fmt.Fprintf(&b, "  allowed factors:           %s\n", factors)
 	return b.String()
+}
+
+func factorNames(kinds []mfa.FactorKind) string {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
 }
 
 // formatDate shows a midnight-UTC time as a plain date, the form
@@ -369,7 +267,7 @@ type policyOpts struct {
 
 type policyResult struct {
 	Org string `json:"org"`
-	policyInfo
+	directory.PolicyView
 	Changed bool `json:"changed"`
 }
 
@@ -396,125 +294,65 @@ func newOrgPolicyCmd() *cobra.Command {
 	return cmd
 }
 
-// policyChange is what the flags given ask to change.
-type policyChange func(p *storage.Policy)
-
-func parsePolicyFlags(cmd *cobra.Command, o policyOpts) ([]policyChange, error) {
+// parsePolicyFlags turns the flags given into the change they ask for.
+func parsePolicyFlags(cmd *cobra.Command, o policyOpts) (directory.PolicyChange, error) {
 	flags := cmd.Flags()
-	var changes []policyChange
-	if flags.Changed("grace-period") && flags.Changed("required-from") {
-		return nil, errors.New("--grace-period and --required-from cannot be used together: choose a grace period per member or one date for everyone")
-	}
+	var c directory.PolicyChange
 	if flags.Changed("require-mfa") {
-		changes = append(changes, func(p *storage.Policy) { p.RequireMFA = o.requireMFA })
+		c.RequireMFA = &o.requireMFA
 	}
 	if flags.Changed("grace-period") {
-		secs := int64(o.grace / time.Second)
-		switch {
-		case o.grace < 0:
-			return nil, fmt.Errorf("--grace-period %s must not be negative", o.grace)
-		case o.grace > 0 && secs == 0:
-			return nil, fmt.Errorf("--grace-period %s is shorter than a second", o.grace)
-		}
-		changes = append(changes, func(p *storage.Policy) {
-			p.GraceSeconds = nil
-			if secs > 0 {
-				p.GraceSeconds = &secs
-				p.RequiredFrom = nil
-			}
-		})
+		c.GracePeriod = &o.grace
 	}
 	if flags.Changed("required-from") {
-		var from *time.Time
+		var from time.Time
 		if o.requiredFrom != "" {
 			t, err := time.ParseInLocation(time.DateOnly, o.requiredFrom, time.UTC)
 			if err != nil {
-				return nil, fmt.Errorf("--required-from %q is not a date; use YYYY-MM-DD, like 2027-01-31", o.requiredFrom)
+				return c, fmt.Errorf("--required-from %q is not a date; use YYYY-MM-DD, like 2027-01-31", o.requiredFrom)
 			}
-			from = &t
+			from = t
 		}
-		changes = append(changes, func(p *storage.Policy) {
-			p.RequiredFrom = from
-			if from != nil {
-				p.GraceSeconds = nil
-			}
-		})
+		c.RequiredFrom = &from
 	}
 	if flags.Changed("allowed-factors") {
-		factors, err := parseFactors(o.factors)
-		if err != nil {
-			return nil, err
+		var kinds []mfa.FactorKind
+		for _, name := range o.factors {
+			if strings.TrimSpace(name) == "" {
+				continue
+			}
+			k, ok := mfa.ParseFactorKind(name)
+			if !ok {
+				return c, fmt.Errorf("--allowed-factors: %q is not a factor Gatehouse offers; use %s", strings.ToLower(strings.TrimSpace(name)), factorNames(mfa.FactorKinds))
+			}
+			kinds = append(kinds, k)
 		}
-		changes = append(changes, func(p *storage.Policy) { p.AllowedFactors = factors })
+		c.AllowedFactors = &kinds
 	}
-	return changes, nil
-}
-
-// parseFactors checks and deduplicates factor names, returning them in
-// the stored form: comma-separated, in knownFactors' order.
-func parseFactors(given []string) (string, error) {
-	seen := map[string]bool{}
-	for _, f := range given {
-		f = strings.ToLower(strings.TrimSpace(f))
-		if f == "" {
-			continue
-		}
-		if !slices.Contains(knownFactors, f) {
-			return "", fmt.Errorf("--allowed-factors: %q is not a factor Gatehouse offers; use %s", f, strings.Join(knownFactors, ", "))
-		}
-		seen[f] = true
-	}
-	var out []string
-	for _, f := range knownFactors {
-		if seen[f] {
-			out = append(out, f)
-		}
-	}
-	return strings.Join(out, ","), nil
-}
-
-func samePolicy(a, b storage.Policy) bool {
-	sameGrace := (a.GraceSeconds == nil) == (b.GraceSeconds == nil) &&
-		(a.GraceSeconds == nil || *a.GraceSeconds == *b.GraceSeconds)
-	sameFrom := (a.RequiredFrom == nil) == (b.RequiredFrom == nil) &&
-		(a.RequiredFrom == nil || a.RequiredFrom.Equal(*b.RequiredFrom))
-	return a.RequireMFA == b.RequireMFA && sameGrace && sameFrom && a.AllowedFactors == b.AllowedFactors
+	return c, nil
 }
 
 func runOrgPolicy(cmd *cobra.Command, o policyOpts) error {
-	changes, err := parsePolicyFlags(cmd, o)
+	names := subject{slug: o.slug}
+	if cmd.Flags().Changed("grace-period") && cmd.Flags().Changed("required-from") {
+		return names.explain(directory.ErrGraceAndDate)
+	}
+	change, err := parsePolicyFlags(cmd, o)
 	if err != nil {
 		return err
 	}
-	var res policyResult
-	err = withStore(cmd, func(ctx context.Context, st *storage.Store) error {
-		return st.InTx(ctx, func(tx *storage.Store) error {
-			org, err := orgBySlug(ctx, tx, o.slug)
-			if err != nil {
-				return err
-			}
-			p := org.Policy
-			for _, change := range changes {
-				change(&p)
-			}
-			res = policyResult{Org: org.Slug, policyInfo: policyInfoOf(p)}
-			if samePolicy(p, org.Policy) {
-				return nil
-			}
-			if err := tx.Orgs().SetPolicy(ctx, org.ID, p); err != nil {
-				return err
-			}
-			res.Changed = true
-			return audit(ctx, tx, "org.policy_changed", storage.AuditEvent{OrgID: org.ID},
-				map[string]any{"slug": org.Slug, "from": policyInfoOf(org.Policy), "to": res.policyInfo})
-		})
+	var res *directory.PolicyResult
+	err = withDirectory(cmd, func(ctx context.Context, dir *directory.Directory) (err error) {
+		res, err = dir.SetPolicy(ctx, directory.Operator(), o.slug, change)
+		return err
 	})
 	if err != nil {
-		return err
+		return names.explain(err)
 	}
-	text := res.policyInfo.text(res.Org)
-	if len(changes) > 0 && !res.Changed {
+	out := policyResult{Org: res.Org.Slug, PolicyView: directory.ViewPolicy(res.After), Changed: res.Changed}
+	text := policyText(out.PolicyView, out.Org)
+	if change != (directory.PolicyChange{}) && !res.Changed {
 		text += "Nothing changed: the policy already had these settings.\n"
 	}
-	return emit(cmd, res, text)
+	return emit(cmd, out, text)
 }

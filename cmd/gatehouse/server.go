@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/middleware"
 	"github.com/gatehouse-id/gatehouse/op"
 	"github.com/gatehouse-id/gatehouse/op/signing"
@@ -63,26 +64,27 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 		return err
 	}
 	secure := strings.HasPrefix(cfg.Issuer, "https://")
-	cookie := "gatehouse_session"
-	if secure {
-		cookie = "__Host-gatehouse_session"
-	}
-	var cryptoKey [32]byte
-	copy(cryptoKey[:], key.Derive(secretkey.PurposeTokenCrypto))
-	provider, err := op.New(op.Config{
-		Issuer: cfg.Issuer, SessionCookie: cookie,
-		AccessTokenTTL: cfg.AccessTokenTTL, IDTokenTTL: cfg.IDTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
-		SessionIdle: cfg.SessionIdle, CryptoKey: cryptoKey, KeysCacheMaxAge: signing.DefaultCacheMaxAge,
-		Logger: s.log, Metrics: reg,
-	}, s.store, keys)
-	if err != nil {
-		return err
-	}
+	// The one browser session cookie, which the pages set and the provider reads.
+	cookie := ui.SessionCookieName(secure)
+	dir := directory.New(s.store, nil)
 	pages, err := ui.New(ui.Config{
 		Issuer: cfg.Issuer, ProductName: "Gatehouse", SessionCookie: cookie, SecureCookies: secure,
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Logger: s.log, Metrics: reg,
 		TOTPKey: key.Derive(secretkey.PurposeTOTPSecrets), RecoveryKey: key.Derive(secretkey.PurposeRecoveryCodes),
+		CallbackURL: op.CallbackURL, Directory: dir,
 	}, s.store, password.NewHasher(password.DefaultParams, 0))
+	if err != nil {
+		return err
+	}
+	var cryptoKey [32]byte
+	copy(cryptoKey[:], key.Derive(secretkey.PurposeTokenCrypto))
+	provider, err := op.New(op.Config{
+		Issuer:        cfg.Issuer,
+		SessionCookie: cookie, SignInURL: ui.SignInURL, SignOutURL: ui.SignOutURL, ErrorPage: pages.ErrorPage,
+		AccessTokenTTL: cfg.AccessTokenTTL, IDTokenTTL: cfg.IDTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
+		SessionIdle: cfg.SessionIdle, CryptoKey: cryptoKey, KeysCacheMaxAge: signing.DefaultCacheMaxAge,
+		Logger: s.log, Metrics: reg,
+	}, s.store, keys)
 	if err != nil {
 		return err
 	}

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
-
-// cliActor is the audit actor of every change made from the command line.
-const cliActor = "cli"
 
 // errNotMigrated tells an operator of PostgreSQL what to run first.
 var errNotMigrated = errors.New("the database is not migrated; run gatehouse migrate")
@@ -63,36 +62,50 @@ func withStore(cmd *cobra.Command, fn func(ctx context.Context, st *storage.Stor
 	return fn(cmd.Context(), st)
 }
 
-// audit records a change made from the command line. Call it with the
-// transaction that makes the change, so that both happen or neither does.
-// details must never hold a secret.
-func audit(ctx context.Context, tx *storage.Store, eventType string, e storage.AuditEvent, details any) error {
-	e.Type = eventType
-	e.ActorID = cliActor
-	if err := tx.Audit().Record(ctx, &e, details); err != nil {
-		return fmt.Errorf("record %s: %w", eventType, err)
-	}
-	return nil
+// withDirectory runs fn with the operations on an open store, closing it
+// when fn returns.
+func withDirectory(cmd *cobra.Command, fn func(ctx context.Context, dir *directory.Directory) error) error {
+	return withStore(cmd, func(ctx context.Context, st *storage.Store) error {
+		return fn(ctx, directory.New(st, nil))
+	})
 }
 
-// userByEmail finds a user, turning "not found" into a message that names
-// the email.
-func userByEmail(ctx context.Context, st *storage.Store, email string) (*storage.User, error) {
-	u, err := st.Users().GetByEmail(ctx, email)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("no user with email %q", email)
-	}
-	return u, err
-}
+// subject is what a command names, for its messages.
+type subject struct{ email, slug, clientID string }
 
-// orgBySlug finds an organisation, turning "not found" into a message that
-// names the slug.
-func orgBySlug(ctx context.Context, st *storage.Store, slug string) (*storage.Org, error) {
-	o, err := st.Orgs().GetBySlug(ctx, slug)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("no organisation with slug %q", slug)
+// explain turns an operation's refusal into a message that names the
+// flags and values the operator gave.
+func (s subject) explain(err error) error {
+	var invalid *directory.InvalidError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &invalid):
+		return fmt.Errorf("--%s %s", strings.ReplaceAll(invalid.Field, "_", "-"), invalid.Message)
+	case errors.Is(err, directory.ErrNoUser):
+		return fmt.Errorf("no user with email %q", s.email)
+	case errors.Is(err, directory.ErrNoOrg):
+		return fmt.Errorf("no organisation with slug %q", s.slug)
+	case errors.Is(err, directory.ErrNoClient):
+		return fmt.Errorf("no client with id %q", s.clientID)
+	case errors.Is(err, directory.ErrEmailTaken):
+		return fmt.Errorf("a user with email %q already exists", s.email)
+	case errors.Is(err, directory.ErrSlugTaken):
+		return fmt.Errorf("an organisation with slug %q already exists", s.slug)
+	case errors.Is(err, directory.ErrAlreadyMember):
+		return fmt.Errorf("%q is already a member of organisation %q (change the role with gatehouse org set-role)", s.email, s.slug)
+	case errors.Is(err, directory.ErrNotMember):
+		return fmt.Errorf("%q is not a member of organisation %q", s.email, s.slug)
+	case errors.Is(err, directory.ErrLastOwner):
+		return fmt.Errorf("%q is the last owner of organisation %q; make another member an owner first", s.email, s.slug)
+	case errors.Is(err, directory.ErrPublicClient):
+		return fmt.Errorf("client %q is public and has no secret to rotate", s.clientID)
+	case errors.Is(err, directory.ErrNoRedirectURI):
+		return errors.New("at least one --redirect-uri is required")
+	case errors.Is(err, directory.ErrGraceAndDate):
+		return errors.New("--grace-period and --required-from cannot be used together: choose a grace period per member or one date for everyone")
 	}
-	return o, err
+	return err
 }
 
 // groupCmd is a command that only holds subcommands. Run without one it

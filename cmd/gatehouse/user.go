@@ -6,14 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/mail"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/password"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -82,19 +80,16 @@ type createdUser struct {
 }
 
 func runUserCreate(cmd *cobra.Command, o userCreateOpts) error {
-	email, err := parseEmail(o.email)
-	if err != nil {
-		return err
-	}
-	name, err := cleanName("--name", o.name, false)
-	if err != nil {
-		return err
-	}
 	if cmd.Flags().Changed("role") && o.org == "" {
 		return errors.New("--role needs --org: a role is held in an organisation")
 	}
-	if err := checkRole(o.role); err != nil {
-		return err
+	names := subject{email: o.email, slug: o.org}
+	// The flags are checked before the password is read and hashed.
+	if _, err := directory.ParseEmail(o.email); err != nil {
+		return names.explain(err)
+	}
+	if err := directory.CheckRole(o.role); err != nil {
+		return names.explain(err)
 	}
 	var hash *string
 	if o.passwordStdin {
@@ -104,41 +99,16 @@ func runUserCreate(cmd *cobra.Command, o userCreateOpts) error {
 		}
 		hash = &h
 	}
-	var u storage.User
-	err = withStore(cmd, func(ctx context.Context, st *storage.Store) error {
-		return st.InTx(ctx, func(tx *storage.Store) error {
-			var org *storage.Org
-			if o.org != "" {
-				found, err := orgBySlug(ctx, tx, o.org)
-				if err != nil {
-					return err
-				}
-				org = found
-			}
-			u = storage.User{Email: email, Name: name, PasswordHash: hash}
-			if err := tx.Users().Create(ctx, &u); err != nil {
-				if errors.Is(err, storage.ErrConflict) {
-					return fmt.Errorf("a user with email %q already exists", email)
-				}
-				return err
-			}
-			err := audit(ctx, tx, "user.created", storage.AuditEvent{SubjectID: u.ID},
-				map[string]any{"email": u.Email, "password_set": hash != nil})
-			if err != nil || org == nil {
-				return err
-			}
-			if err := tx.Orgs().AddMember(ctx, org.ID, u.ID, o.role); err != nil {
-				return err
-			}
-			return audit(ctx, tx, "org.member_added", storage.AuditEvent{SubjectID: u.ID, OrgID: org.ID},
-				map[string]any{"email": u.Email, "role": o.role})
-		})
+	var u *storage.User
+	err := withDirectory(cmd, func(ctx context.Context, dir *directory.Directory) (err error) {
+		u, err = dir.CreateUser(ctx, directory.Operator(), directory.NewUser{Email: o.email, Name: o.name, PasswordHash: hash, OrgSlug: o.org, Role: o.role})
+		return err
 	})
 	if err != nil {
-		return err
+		return names.explain(err)
 	}
 
-	out := createdUser{userInfo: userInfoOf(&u)}
+	out := createdUser{userInfo: userInfoOf(u)}
 	var text strings.Builder
 	fmt.Fprintf(&text, "Created user %s (id %s).\n", u.Email, u.ID)
 	if o.org != "" {
@@ -209,22 +179,13 @@ func newUserSetPasswordCmd() *cobra.Command {
 				return err
 			}
 			var u *storage.User
-			err = withStore(cmd, func(ctx context.Context, st *storage.Store) error {
-				return st.InTx(ctx, func(tx *storage.Store) (err error) {
-					if u, err = userByEmail(ctx, tx, email); err != nil {
-						return err
-					}
-					if err := tx.Users().SetPassword(ctx, u.ID, hash); err != nil {
-						return err
-					}
-					return audit(ctx, tx, "user.password_set", storage.AuditEvent{SubjectID: u.ID},
-						map[string]any{"email": u.Email})
-				})
+			err = withDirectory(cmd, func(ctx context.Context, dir *directory.Directory) (err error) {
+				u, err = dir.SetPassword(ctx, directory.Operator(), email, hash)
+				return err
 			})
 			if err != nil {
-				return err
+				return subject{email: email}.explain(err)
 			}
-			u.PasswordHash = &hash
 			return emit(cmd, userInfoOf(u), fmt.Sprintf("Set a new password for %s.", u.Email))
 		},
 	}
@@ -253,34 +214,13 @@ func newUserSetDisabledCmd(verb string, disable bool) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var u *storage.User
-			changed := false
-			err := withStore(cmd, func(ctx context.Context, st *storage.Store) error {
-				return st.InTx(ctx, func(tx *storage.Store) (err error) {
-					if u, err = userByEmail(ctx, tx, email); err != nil {
-						return err
-					}
-					if u.Disabled == disable {
-						return nil
-					}
-					if err := tx.Users().SetDisabled(ctx, u.ID, disable); err != nil {
-						return err
-					}
-					if disable {
-						// A disabled user's sessions and tokens end with the change.
-						if err := tx.Sessions().DeleteUser(ctx, u.ID); err != nil {
-							return err
-						}
-						if err := tx.Tokens().RevokeSubject(ctx, u.ID); err != nil {
-							return err
-						}
-					}
-					changed, u.Disabled = true, disable
-					return audit(ctx, tx, "user."+verb+"d", storage.AuditEvent{SubjectID: u.ID},
-						map[string]any{"email": u.Email})
-				})
+			var changed bool
+			err := withDirectory(cmd, func(ctx context.Context, dir *directory.Directory) (err error) {
+				u, changed, err = dir.SetDisabled(ctx, directory.Operator(), email, disable)
+				return err
 			})
 			if err != nil {
-				return err
+				return subject{email: email}.explain(err)
 			}
 			var text string
 			switch {
@@ -297,41 +237,6 @@ func newUserSetDisabledCmd(verb string, disable bool) *cobra.Command {
 	cmd.Flags().StringVar(&email, "email", "", "the user's email `address`")
 	cmd.MarkFlagRequired("email")
 	return cmd
-}
-
-// parseEmail accepts a bare email address (no display name, no angle
-// brackets) and returns it without surrounding spaces.
-func parseEmail(raw string) (string, error) {
-	email := strings.TrimSpace(raw)
-	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Name != "" || addr.Address != email || len(email) > 254 {
-		return "", fmt.Errorf("--email %q is not an email address (expected a bare address like alice@example.com)", raw)
-	}
-	return email, nil
-}
-
-// cleanName trims a display name and refuses control characters, which
-// could break tables and terminals, and absurd lengths.
-func cleanName(flag, raw string, required bool) (string, error) {
-	name := strings.TrimSpace(raw)
-	switch {
-	case name == "" && required:
-		return "", fmt.Errorf("%s must not be empty", flag)
-	case !utf8.ValidString(name):
-		return "", fmt.Errorf("%s is not valid UTF-8 text", flag)
-	case strings.ContainsFunc(name, unicode.IsControl):
-		return "", fmt.Errorf("%s %q contains control characters", flag, raw)
-	case utf8.RuneCountInString(name) > 200:
-		return "", fmt.Errorf("%s is too long: use at most 200 characters", flag)
-	}
-	return name, nil
-}
-
-func checkRole(role string) error {
-	if !storage.ValidRole(role) {
-		return fmt.Errorf("--role %q is not a role; use owner, admin or member", role)
-	}
-	return nil
 }
 
 // newPasswordHash reads a new password from standard input, checks that

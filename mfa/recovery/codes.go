@@ -17,7 +17,7 @@ const Alphabet = "23456789abcdefghjkmnpqrstvwxyz"
 // "xxxx-xxxx-xxxx".
 //
 // Entropy: each symbol is drawn uniformly from 30, so a code has
-// 12 × log2(30) ≈ 58.9 bits, above the 50 bits SPEC §5 asks of codes people
+// 12 × log2(30) ≈ 58.9 bits, above the 50 bits Gatehouse asks of codes people
 // type; with the HMAC key kept off the database and attempts rate-limited,
 // guessing one is out of reach.
 const Length = 12

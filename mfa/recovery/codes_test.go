@@ -9,7 +9,8 @@ import (
 	"testing"
 )
 
-// SPEC §5: codes typed by people carry at least 50 bits of entropy.
+// Codes typed by people carry at least 50 bits of entropy (NIST SP 800-63B
+// §5.1.2.1 asks 20 bits of a look-up secret; Gatehouse keeps 50).
 func TestEntropyIsAtLeast50Bits(t *testing.T) {
 	bits := float64(Length) * math.Log2(float64(len(Alphabet)))
 	if bits < 50 {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -22,7 +23,7 @@ func factorTests() []namedTest {
 
 func pendingTOTP(t *testing.T, s *storage.Store, userID string) *storage.Factor {
 	t.Helper()
-	f := &storage.Factor{ID: storage.NewFactorID(), UserID: userID, Kind: storage.FactorTOTP, Name: "Phone", Secret: []byte("sealed")}
+	f := &storage.Factor{ID: storage.NewFactorID(), UserID: userID, Kind: mfa.FactorTOTP, Name: "Phone", Secret: []byte("sealed")}
 	must(t, s.Factors().CreatePending(context.Background(), f))
 	return f
 }
@@ -45,7 +46,7 @@ func testFactorsEnroll(t *testing.T, s *storage.Store) {
 	// A second authenticator app cannot become active beside the first.
 	second := pendingTOTP(t, s, u.ID)
 	wantErr(t, s.Factors().Confirm(ctx, u.ID, second.ID, 1002, time.Now().Add(-time.Minute)), storage.ErrConflict)
-	must(t, s.Factors().DeletePending(ctx, u.ID, storage.FactorTOTP))
+	must(t, s.Factors().DeletePending(ctx, u.ID, mfa.FactorTOTP))
 	_, err = s.Factors().Get(ctx, u.ID, second.ID)
 	wantErr(t, err, storage.ErrNotFound)
 	if _, err := s.Factors().Get(ctx, u.ID, f.ID); err != nil {

@@ -229,7 +229,7 @@ func testOrgsMembers(t *testing.T, s *storage.Store) {
 	must(t, s.Orgs().SetMemberRequireMFA(ctx, o.ID, b.ID, true))
 	m, err := s.Orgs().Member(ctx, o.ID, b.ID)
 	must(t, err)
-	if m.Role != storage.RoleAdmin || !m.RequireMFA {
+	if m.Role != storage.RoleAdmin || !m.MemberRequireMFA {
 		t.Fatalf("Member = %+v", m)
 	}
 	of, err := s.Orgs().MembershipsOf(ctx, b.ID)

@@ -1,0 +1,89 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// Directory runs the operations on one store.
+type Directory struct {
+	store  *storage.Store
+	notify Notifier
+}
+
+// New returns the operations on store, telling users through n (nil: no
+// one is told).
+func New(store *storage.Store, n Notifier) *Directory {
+	if n == nil {
+		n = NopNotifier{}
+	}
+	return &Directory{store: store, notify: n}
+}
+
+// In returns the operations inside tx, a transaction the caller runs: each
+// operation then joins it instead of starting its own, so a caller can make
+// it commit together with writes of its own (a second factor's used time
+// step, a session that moves to a new id).
+func (d *Directory) In(tx *storage.Store) *Directory {
+	return &Directory{store: tx, notify: d.notify}
+}
+
+// SetNotifier replaces who tells users about changes to their account.
+func (d *Directory) SetNotifier(n Notifier) {
+	if n == nil {
+		n = NopNotifier{}
+	}
+	d.notify = n
+}
+
+// Notice is a change a user should be told about.
+type Notice struct {
+	Event EventType
+	User  *storage.User
+	Actor Actor
+	At    time.Time
+}
+
+// Notifier tells users about changes to their account (usually by mail).
+// It is called inside the change's transaction, tx, so that a notice queued
+// in the database commits with the change or not at all; an error undoes
+// the change.
+type Notifier interface {
+	Notify(ctx context.Context, tx *storage.Store, n Notice) error
+}
+
+// NopNotifier tells nobody.
+type NopNotifier struct{}
+
+// Notify does nothing.
+func (NopNotifier) Notify(context.Context, *storage.Store, Notice) error { return nil }
+
+// userByEmail finds a user, or ErrNoUser.
+func userByEmail(ctx context.Context, st *storage.Store, email string) (*storage.User, error) {
+	u, err := st.Users().GetByEmail(ctx, email)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrNoUser
+	}
+	return u, err
+}
+
+// orgBySlug finds an organisation, or ErrNoOrg.
+func orgBySlug(ctx context.Context, st *storage.Store, slug string) (*storage.Org, error) {
+	o, err := st.Orgs().GetBySlug(ctx, slug)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrNoOrg
+	}
+	return o, err
+}
+
+// clientByID finds a client, or ErrNoClient.
+func clientByID(ctx context.Context, st *storage.Store, id string) (*storage.Client, error) {
+	c, err := st.Clients().Get(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrNoClient
+	}
+	return c, err
+}

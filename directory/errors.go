@@ -1,0 +1,54 @@
+package directory
+
+import (
+	"errors"
+	"strings"
+)
+
+// What an operation refuses, for each caller to put in its own words.
+var (
+	ErrNoUser        = errors.New("no such user")
+	ErrNoOrg         = errors.New("no such organisation")
+	ErrNoClient      = errors.New("no such client")
+	ErrEmailTaken    = errors.New("a user with this email already exists")
+	ErrSlugTaken     = errors.New("an organisation with this slug already exists")
+	ErrAlreadyMember = errors.New("already a member")
+	ErrNotMember     = errors.New("not a member")
+	// ErrLastOwner: the change would leave an organisation without an owner.
+	ErrLastOwner = errors.New("an organisation must keep at least one owner")
+	// ErrPublicClient: a public client has no secret to rotate.
+	ErrPublicClient = errors.New("public clients have no secret")
+	// ErrNoRedirectURI: a client needs at least one redirect URI.
+	ErrNoRedirectURI = errors.New("at least one redirect URI is required")
+	// ErrGraceAndDate: a policy postpones enrolment either per member (a
+	// grace period) or for everyone (a date), not both.
+	ErrGraceAndDate = errors.New("a grace period and a required-from date cannot be set together")
+	// ErrEnrollmentGone: the enrolment to confirm is no longer pending
+	// (confirmed elsewhere, replaced, or too old).
+	ErrEnrollmentGone = errors.New("the enrollment is no longer pending")
+	// ErrHasFactor: the user already has an active factor of this kind.
+	ErrHasFactor = errors.New("the user already has a factor of this kind")
+	// ErrNoFactor: the user has no such factor.
+	ErrNoFactor = errors.New("no such factor")
+)
+
+// InvalidError is an input that breaks a rule. Field names the input in
+// snake case ("slug", "redirect_uri"); Message says what is wrong, quoting
+// the value where it helps, and reads after the field's name:
+// `"Acme" is not a valid slug: …`.
+type InvalidError struct {
+	Field   string
+	Message string
+}
+
+func (e *InvalidError) Error() string { return e.Field + " " + e.Message }
+
+func invalid(field, message string) error { return &InvalidError{Field: field, Message: message} }
+
+// FactorRequiredError refuses removing a second factor that organisations
+// of the user require; Orgs names them.
+type FactorRequiredError struct{ Orgs []string }
+
+func (e *FactorRequiredError) Error() string {
+	return "required by " + strings.Join(e.Orgs, ", ")
+}

@@ -1,0 +1,44 @@
+package directory
+
+// EventType names an audit event. This is the one list of them.
+type EventType string
+
+// Users, organisations and clients, changed through the operations here.
+const (
+	EventUserCreated     EventType = "user.created"
+	EventPasswordSet     EventType = "user.password_set" // by an operator
+	EventUserDisabled    EventType = "user.disabled"
+	EventUserEnabled     EventType = "user.enabled"
+	EventPasswordChanged EventType = "account.password_changed" // by the user
+
+	EventOrgCreated          EventType = "org.created"
+	EventMemberAdded         EventType = "org.member_added"
+	EventMemberRemoved       EventType = "org.member_removed"
+	EventRoleChanged         EventType = "org.role_changed"
+	EventMemberPolicyChanged EventType = "org.member_policy_changed"
+	EventPolicyChanged       EventType = "org.policy_changed"
+
+	EventClientCreated       EventType = "client.created"
+	EventClientDeleted       EventType = "client.deleted"
+	EventClientSecretRotated EventType = "client.secret_rotated"
+
+	EventKeyRotated EventType = "key.rotated"
+)
+
+// Second factors: changes a user is told about.
+const (
+	EventTOTPEnrolled             EventType = "mfa.totp_enrolled"
+	EventTOTPDisabled             EventType = "mfa.totp_disabled"
+	EventRecoveryCodesRegenerated EventType = "mfa.recovery_codes_regenerated"
+)
+
+// Sign-in steps and their limits.
+const (
+	EventPasswordOK     EventType = "signin.password_ok"
+	EventPasswordFailed EventType = "signin.password_failed"
+	EventPasswordLocked EventType = "signin.locked"
+	EventSecondFactorOK EventType = "signin.otp_ok"
+	EventFactorFailed   EventType = "mfa.code_failed"
+	EventFactorLocked   EventType = "mfa.locked"
+	EventSignedOut      EventType = "signout"
+)

@@ -1,0 +1,132 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/mfa"
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// OrgsRequiringMFA names the organisations among ms that require a second
+// factor of their member: of every member, or of this one.
+func OrgsRequiringMFA(ms []storage.Membership) []string {
+	var names []string
+	for _, m := range ms {
+		if m.RequireMFA || m.MemberRequireMFA {
+			names = append(names, m.Name)
+		}
+	}
+	return names
+}
+
+// factorEvents are the audit events of adding and removing each kind.
+var factorEvents = map[mfa.FactorKind]struct{ added, removed EventType }{
+	mfa.FactorTOTP: {EventTOTPEnrolled, EventTOTPDisabled},
+}
+
+func eventsOf(kind mfa.FactorKind) (added, removed EventType, err error) {
+	e, ok := factorEvents[kind]
+	if !ok {
+		return "", "", fmt.Errorf("no audit events for factor kind %q", kind)
+	}
+	return e.added, e.removed, nil
+}
+
+// BeginFactor stores f, a factor the user is adding (its ID set and its
+// secret sealed by the caller), in place of any unfinished one of its kind.
+// It counts for nothing until ConfirmFactor.
+func (d *Directory) BeginFactor(ctx context.Context, f *storage.Factor) error {
+	return d.store.InTx(ctx, func(tx *storage.Store) error {
+		if err := tx.Factors().DeletePending(ctx, f.UserID, f.Kind); err != nil {
+			return err
+		}
+		return tx.Factors().CreatePending(ctx, f)
+	})
+}
+
+// ConfirmFactor activates the user's pending enrolment id of this kind,
+// started after notBefore, proved by an answer that left the factor's
+// counter at step. Its recovery codes, whose HMACs are hashes, replace any
+// old ones. ErrEnrollmentGone when the enrolment is no longer pending,
+// ErrHasFactor when the user already has an active factor of the kind.
+func (d *Directory) ConfirmFactor(ctx context.Context, actor Actor, user *storage.User, kind mfa.FactorKind, id string, step int64, notBefore time.Time, hashes [][]byte) error {
+	added, _, err := eventsOf(kind)
+	if err != nil {
+		return err
+	}
+	return d.store.InTx(ctx, func(tx *storage.Store) error {
+		switch err := tx.Factors().Confirm(ctx, user.ID, id, step, notBefore); {
+		case errors.Is(err, storage.ErrNotFound):
+			return ErrEnrollmentGone
+		case errors.Is(err, storage.ErrConflict):
+			return ErrHasFactor
+		case err != nil:
+			return err
+		}
+		if err := tx.Factors().DeletePending(ctx, user.ID, kind); err != nil {
+			return err
+		}
+		if err := tx.RecoveryCodes().Replace(ctx, user.ID, hashes); err != nil {
+			return err
+		}
+		return d.recordAndNotify(ctx, tx, actor, user, Event{Type: added, Details: map[string]string{"factor_id": id}})
+	})
+}
+
+// RemoveFactor removes one of the user's second factors (checked by the
+// caller with a current answer) and the recovery codes that came with it.
+// A *FactorRequiredError refuses it while an organisation of the user
+// requires a second factor.
+func (d *Directory) RemoveFactor(ctx context.Context, actor Actor, user *storage.User, f *storage.Factor) error {
+	_, removed, err := eventsOf(f.Kind)
+	if err != nil {
+		return err
+	}
+	return d.store.InTx(ctx, func(tx *storage.Store) error {
+		ms, err := tx.Orgs().MembershipsOf(ctx, user.ID)
+		if err != nil {
+			return err
+		}
+		if orgs := OrgsRequiringMFA(ms); len(orgs) > 0 {
+			return &FactorRequiredError{Orgs: orgs}
+		}
+		if err := tx.Factors().Delete(ctx, user.ID, f.ID); errors.Is(err, storage.ErrNotFound) {
+			return ErrNoFactor
+		} else if err != nil {
+			return err
+		}
+		if err := tx.Factors().DeletePending(ctx, user.ID, f.Kind); err != nil {
+			return err
+		}
+		if err := tx.RecoveryCodes().Replace(ctx, user.ID, nil); err != nil {
+			return err
+		}
+		return d.recordAndNotify(ctx, tx, actor, user, Event{Type: removed, Details: map[string]string{"factor_id": f.ID}})
+	})
+}
+
+// RegenerateRecoveryCodes replaces the user's recovery codes with new ones
+// whose HMACs are hashes; the old ones stop working at once.
+func (d *Directory) RegenerateRecoveryCodes(ctx context.Context, actor Actor, user *storage.User, hashes [][]byte) error {
+	return d.store.InTx(ctx, func(tx *storage.Store) error {
+		if err := tx.RecoveryCodes().Replace(ctx, user.ID, hashes); err != nil {
+			return err
+		}
+		return d.recordAndNotify(ctx, tx, actor, user, Event{Type: EventRecoveryCodesRegenerated})
+	})
+}
+
+// recordAndNotify records e about user and tells them, in tx.
+func (d *Directory) recordAndNotify(ctx context.Context, tx *storage.Store, actor Actor, user *storage.User, e Event) error {
+	e.SubjectID = user.ID
+	if err := Record(ctx, tx, actor, e); err != nil {
+		return err
+	}
+	if err := d.notify.Notify(ctx, tx, Notice{Event: e.Type, User: user, Actor: actor, At: time.Now()}); err != nil {
+		return fmt.Errorf("notify the user of %s: %w", e.Type, err)
+	}
+	return nil
+}
