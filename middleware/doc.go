@@ -1,10 +1,13 @@
 // Package middleware holds the net/http middleware that every Gatehouse
 // request passes through: a request id, the client address behind trusted
 // proxies, one structured log line, Prometheus metrics, a body size limit,
-// panic recovery and the security headers of the hosted pages.
+// panic recovery and the security headers of the hosted pages; and the
+// slog handler (LogHandler) that puts the request id on every line logged
+// with a request's context.
 //
-// It owns no routes and no flow logic, and it must never log a query string,
-// a request body or a header value that could carry a secret.
+// It owns no routes and no flow logic, imports nothing of Gatehouse's, and
+// must never log a query string, a request body or a header value that
+// could carry a secret.
 //
 // The intended order on the root chi router is
 //

@@ -11,5 +11,6 @@
 //
 // It must not store anything (the storage package keeps the encoded hashes)
 // and must not speak HTTP (the ui package turns its errors into pages). It
-// never logs, and its errors never contain a password or a hash.
+// never logs, and its errors never contain a password or a hash. It imports
+// nothing of Gatehouse's.
 package password

@@ -6,5 +6,5 @@
 // Everything here is pure. The package must not store anything and must
 // not speak HTTP: the caller keeps only the hashes (HMAC under a key
 // derived with secretkey.PurposeRecoveryCodes), consumes them once, and
-// rate-limits attempts.
+// rate-limits attempts. Of Gatehouse's packages it may import only mfa.
 package recovery
