@@ -27,6 +27,7 @@ const (
 	PurposeSigningKeys   Purpose = "gatehouse signing key encryption v1"
 	PurposeTokenCrypto   Purpose = "gatehouse token and code encryption v1"
 	PurposeRecoveryCodes Purpose = "gatehouse recovery code hmac v1"
+	PurposeMailOutbox    Purpose = "gatehouse mail outbox encryption v1"
 )
 
 // ErrMalformed is returned for a key that is not 32 bytes in standard base64.

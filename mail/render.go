@@ -1,0 +1,185 @@
+package mail
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+	"time"
+)
+
+//go:embed templates
+var templateFiles embed.FS
+
+// Renderer makes Gatehouse's messages: one function per message, each
+// rendered into a plain-text and an HTML part from the embedded templates.
+type Renderer struct {
+	product    string
+	accountURL string // where users see and change their security settings
+	text       *texttemplate.Template
+	html       *htmltemplate.Template
+}
+
+// NewRenderer parses the templates. Messages name product and link to
+// accountURL, the security settings page.
+func NewRenderer(product, accountURL string) (*Renderer, error) {
+	text, err := texttemplate.ParseFS(templateFiles, "templates/*.txt")
+	if err != nil {
+		return nil, fmt.Errorf("mail: text templates: %w", err)
+	}
+	html, err := htmltemplate.ParseFS(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("mail: HTML templates: %w", err)
+	}
+	return &Renderer{product: product, accountURL: accountURL, text: text, html: html}, nil
+}
+
+// Context says when and from where a change was made, as a notice names it.
+type Context struct {
+	When time.Time
+	// UserAgent is the browser's, or "" for the command line.
+	UserAgent string
+	IP        string
+	// ByOperator: the change was made by an operator or an administrator,
+	// not by the user.
+	ByOperator bool
+}
+
+// detail is one line of a notice's facts.
+type detail struct{ Label, Value string }
+
+// notice is what the notice templates show.
+type notice struct {
+	Product, Subject, Heading, Intro string
+	Details                          []detail
+	ActionURL, ActionLabel           string
+	IfNotYou                         string
+}
+
+func (r *Renderer) details(c Context) []detail {
+	device := "the command line on the server"
+	if !c.ByOperator || c.UserAgent != "" {
+		device = DeviceOf(c.UserAgent)
+	}
+	ds := []detail{{"When", c.When.UTC().Format("Monday 2 January 2006, 15:04 UTC")}, {"Device", device}}
+	if c.IP != "" {
+		ds = append(ds, detail{"IP address", c.IP + " (approximate: a network, not a person)"})
+	}
+	return ds
+}
+
+// ifNotYou is what a notice tells a user who did not make the change.
+func (r *Renderer) ifNotYou() string {
+	return "If this wasn't you, sign in now, change your password and check your two-step verification " +
+		"settings; if you cannot sign in, contact your administrator at once."
+}
+
+func (r *Renderer) render(kind, to string, n notice) (Message, error) {
+	n.Product = r.product
+	n.Subject = r.product + ": " + n.Subject
+	if n.IfNotYou == "" {
+		n.IfNotYou = r.ifNotYou()
+	}
+	if n.ActionURL == "" && r.accountURL != "" {
+		n.ActionURL, n.ActionLabel = r.accountURL, "Review your security settings"
+	}
+	var text, html bytes.Buffer
+	if err := r.text.ExecuteTemplate(&text, "notice.txt", n); err != nil {
+		return Message{}, fmt.Errorf("mail: render %s: %w", kind, err)
+	}
+	if err := r.html.ExecuteTemplate(&html, "notice.html", n); err != nil {
+		return Message{}, fmt.Errorf("mail: render %s: %w", kind, err)
+	}
+	m := Message{Kind: kind, To: to, Subject: n.Subject, Text: text.String(), HTML: html.String()}
+	if err := m.check(); err != nil {
+		return Message{}, err
+	}
+	return m, nil
+}
+
+// FactorAdded tells a user that a second factor (named like "an
+// authenticator app") was added to their account.
+func (r *Renderer) FactorAdded(to, factor string, c Context) (Message, error) {
+	return r.render("factor_added", to, notice{
+		Subject: "a second factor was added to your account",
+		Heading: "A second factor was added",
+		Intro:   capitalise(factor) + " was added to your account for two-step verification.",
+		Details: r.details(c),
+	})
+}
+
+// FactorRemoved tells a user that a second factor was removed.
+func (r *Renderer) FactorRemoved(to, factor string, c Context) (Message, error) {
+	return r.render("factor_removed", to, notice{
+		Subject: "a second factor was removed from your account",
+		Heading: "A second factor was removed",
+		Intro:   capitalise(factor) + " was removed from your account. Signing in no longer asks for it.",
+		Details: r.details(c),
+	})
+}
+
+// RecoveryCodesRegenerated tells a user that new recovery codes replaced
+// the old ones.
+func (r *Renderer) RecoveryCodesRegenerated(to string, c Context) (Message, error) {
+	return r.render("recovery_codes_regenerated", to, notice{
+		Subject: "new recovery codes were made",
+		Heading: "Your recovery codes were replaced",
+		Intro:   "New recovery codes were made for your account. The old ones no longer work.",
+		Details: r.details(c),
+	})
+}
+
+// FactorsReset tells a user that their second factors were reset, by whom
+// ("an administrator of Acme", "an operator", "you").
+func (r *Renderer) FactorsReset(to, by string, c Context) (Message, error) {
+	return r.render("factors_reset", to, notice{
+		Subject: "your two-step verification was reset",
+		Heading: "Your two-step verification was reset",
+		Intro: "All second factors and recovery codes of your account were removed by " + by +
+			". You will set up two-step verification again at your next sign-in.",
+		Details: r.details(c),
+	})
+}
+
+// AccountLocked tells a user that too many wrong codes locked their
+// account's second factor: until a time, or (until zero) until it is
+// unlocked.
+func (r *Renderer) AccountLocked(to string, until time.Time, c Context) (Message, error) {
+	intro := "Too many wrong second-factor codes were entered for your account, so it is locked until an administrator unlocks it."
+	if !until.IsZero() {
+		intro = "Too many wrong second-factor codes were entered for your account, so two-step verification is locked until " +
+			until.UTC().Format("15:04 UTC on 2 January 2006") + "."
+	}
+	return r.render("account_locked", to, notice{
+		Subject: "your account was locked after wrong codes",
+		Heading: "Your account was locked",
+		Intro:   intro + " Your password was right: someone may know it.",
+		Details: r.details(c),
+		IfNotYou: "If this wasn't you, change your password as soon as you can sign in, " +
+			"and tell your administrator: someone may be trying to get into your account.",
+	})
+}
+
+// PasswordChanged tells a user that their password was changed.
+func (r *Renderer) PasswordChanged(to string, c Context) (Message, error) {
+	intro := "The password of your account was changed."
+	if c.ByOperator {
+		intro = "The password of your account was set by an operator."
+	}
+	return r.render("password_changed", to, notice{
+		Subject:  "your password was changed",
+		Heading:  "Your password was changed",
+		Intro:    intro,
+		Details:  r.details(c),
+		IfNotYou: "If this wasn't you, contact your administrator at once: someone else may control your account.",
+	})
+}
+
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
