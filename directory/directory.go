@@ -45,6 +45,9 @@ type Notice struct {
 	User  *storage.User
 	Actor Actor
 	At    time.Time
+	// Until is when a lock ends (EventFactorLocked); zero for a lock that
+	// lasts until it is lifted.
+	Until time.Time
 }
 
 // Notifier tells users about changes to their account (usually by mail).

@@ -12,6 +12,6 @@
 // a flag name on the command line, a field message on a page.
 //
 // The package must not speak HTTP or print: callers own their messages. It
-// may import mfa, password and storage, never op, ui or cmd. Its event list
+// may import mail, mfa, password and storage, never op, ui or cmd. Its event list
 // (events.go) is the one list of audit event types.
 package directory

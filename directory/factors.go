@@ -119,13 +119,30 @@ func (d *Directory) RegenerateRecoveryCodes(ctx context.Context, actor Actor, us
 	})
 }
 
+// FactorLocked records that wrong answers locked the second factor of the
+// user userID, until a time (zero: until it is lifted), and tells them.
+// details must never hold a secret.
+func (d *Directory) FactorLocked(ctx context.Context, actor Actor, userID string, until time.Time, details any) error {
+	return d.store.InTx(ctx, func(tx *storage.Store) error {
+		u, err := tx.Users().Get(ctx, userID)
+		if err != nil {
+			return err
+		}
+		return d.notifyWith(ctx, tx, actor, u, Event{Type: EventFactorLocked, Details: details}, until)
+	})
+}
+
 // recordAndNotify records e about user and tells them, in tx.
 func (d *Directory) recordAndNotify(ctx context.Context, tx *storage.Store, actor Actor, user *storage.User, e Event) error {
+	return d.notifyWith(ctx, tx, actor, user, e, time.Time{})
+}
+
+func (d *Directory) notifyWith(ctx context.Context, tx *storage.Store, actor Actor, user *storage.User, e Event, until time.Time) error {
 	e.SubjectID = user.ID
 	if err := Record(ctx, tx, actor, e); err != nil {
 		return err
 	}
-	if err := d.notify.Notify(ctx, tx, Notice{Event: e.Type, User: user, Actor: actor, At: time.Now()}); err != nil {
+	if err := d.notify.Notify(ctx, tx, Notice{Event: e.Type, User: user, Actor: actor, At: time.Now(), Until: until}); err != nil {
 		return fmt.Errorf("notify the user of %s: %w", e.Type, err)
 	}
 	return nil

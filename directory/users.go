@@ -73,7 +73,7 @@ func (d *Directory) SetPassword(ctx context.Context, actor Actor, email, hash st
 			return err
 		}
 		u.PasswordHash = &hash
-		return Record(ctx, tx, actor, Event{Type: EventPasswordSet, SubjectID: u.ID, Details: map[string]any{"email": u.Email}})
+		return d.In(tx).recordAndNotify(ctx, tx, actor, u, Event{Type: EventPasswordSet, Details: map[string]any{"email": u.Email}})
 	})
 	return u, err
 }
@@ -82,18 +82,18 @@ func (d *Directory) SetPassword(ctx context.Context, actor Actor, email, hash st
 // by the caller) with the encoded hash of an accepted new one. The user's
 // other browser sessions end; keep, the session the change was made from,
 // moves to its new id (keep.IDHash) so it stays signed in.
-func (d *Directory) ChangePassword(ctx context.Context, actor Actor, userID, hash string, keep *storage.Session) error {
+func (d *Directory) ChangePassword(ctx context.Context, actor Actor, user *storage.User, hash string, keep *storage.Session) error {
 	return d.store.InTx(ctx, func(tx *storage.Store) error {
-		if err := tx.Users().SetPassword(ctx, userID, hash); err != nil {
+		if err := tx.Users().SetPassword(ctx, user.ID, hash); err != nil {
 			return err
 		}
-		if err := tx.Sessions().DeleteUser(ctx, userID); err != nil {
+		if err := tx.Sessions().DeleteUser(ctx, user.ID); err != nil {
 			return err
 		}
 		if err := tx.Sessions().Create(ctx, keep); err != nil {
 			return err
 		}
-		return Record(ctx, tx, actor, Event{Type: EventPasswordChanged, SubjectID: userID})
+		return d.In(tx).recordAndNotify(ctx, tx, actor, user, Event{Type: EventPasswordChanged})
 	})
 }
 

@@ -134,6 +134,8 @@ type securityPage struct {
 	layout
 	Email  string
 	Notice string // what the last change did
+	// NoMail: the server cannot tell the user about changes by mail.
+	NoMail bool
 	// The authenticator app, when set up.
 	TOTP *factorSummary
 	// RecoveryCodesLeft counts the unused recovery codes.
@@ -165,7 +167,7 @@ func (u *UI) renderSecurity(w http.ResponseWriter, r *http.Request, status int, 
 
 // securityPageFor fills what the page shows about a.
 func (u *UI) securityPageFor(ctx context.Context, a *accountSession) (securityPage, error) {
-	p := securityPage{Email: a.user.Email}
+	p := securityPage{Email: a.user.Email, NoMail: !u.cfg.MailConfigured}
 	f := a.totp()
 	if f == nil {
 		return p, nil
@@ -310,7 +312,7 @@ func (u *UI) storeNewPassword(ctx context.Context, w http.ResponseWriter, r *htt
 	secret, digest := storage.NewSecret()
 	s := *a.session
 	s.IDHash = digest
-	if err := u.dir.ChangePassword(ctx, actor(r, a.user.ID, AccountClientID), a.user.ID, hash, &s); err != nil {
+	if err := u.dir.ChangePassword(ctx, actor(r, a.user.ID, AccountClientID), a.user, hash, &s); err != nil {
 		return err
 	}
 	u.setSessionCookie(w, secret)

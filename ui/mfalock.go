@@ -157,8 +157,11 @@ func (u *UI) guardSecondFactor(ctx context.Context, r *http.Request, at mfaAttem
 		if !res.Lock.Hard {
 			details["until"] = res.Lock.Until.UTC()
 		}
-		locked := directory.Event{Type: directory.EventFactorLocked, SubjectID: at.UserID, Details: details}
-		return directory.Record(ctx, tx, actor(r, "", at.ClientID), locked)
+		lockedUntil := res.Lock.Until
+		if res.Lock.Hard {
+			lockedUntil = time.Time{}
+		}
+		return u.dir.In(tx).FactorLocked(ctx, actor(r, "", at.ClientID), at.UserID, lockedUntil, details)
 	})
 	if errors.Is(err, errAttemptRefused) {
 		return res, nil

@@ -49,6 +49,9 @@ type Config struct {
 	// CallbackURL is the provider's address where a finished sign-in for
 	// the auth request id continues (required).
 	CallbackURL func(id string) string
+	// MailConfigured: mail reaches users (security notices are sent). The
+	// pages that would send mail say so when it does not.
+	MailConfigured bool
 	// Directory runs the changes the pages make. Default: the operations on
 	// the store, telling nobody.
 	Directory *directory.Directory

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -20,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
+	"github.com/gatehouse-id/gatehouse/mail"
 	"github.com/gatehouse-id/gatehouse/middleware"
 	"github.com/gatehouse-id/gatehouse/secretkey"
 )
@@ -62,7 +62,6 @@ const (
 
 	errSecretKeyRequired = "--secret-key is required with PostgreSQL (make one with: openssl rand -base64 32)"
 	expectedDatabase     = "expected sqlite:PATH or postgres://…"
-	expectedSMTP         = "expected smtp://host:port or smtps://host:port"
 )
 
 // envName is the environment variable for a flag: GATEHOUSE_SECRET_KEY for secret-key.
@@ -288,18 +287,8 @@ func (l *loader) smtpURL() string {
 	if v.text == "" {
 		return ""
 	}
-	u, err := url.Parse(v.text)
-	switch {
-	case err != nil:
-		l.fail("%s does not parse as a URL; %s", v.label, expectedSMTP)
-	case u.Scheme != "smtp" && u.Scheme != "smtps":
-		l.fail("%s: scheme %q is not supported; %s", v.label, u.Scheme, expectedSMTP)
-	case u.Hostname() == "":
-		l.fail("%s has no host; %s", v.label, expectedSMTP)
-	case u.Port() == "":
-		l.fail("%s has no port; expected smtp://host:587 or smtps://host:465", v.label)
-	case (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
-		l.fail("%s must not have a path, query or fragment; %s", v.label, expectedSMTP)
+	if _, err := mail.ParseSMTPURL(v.text); err != nil {
+		l.fail("%s %s", v.label, err)
 	}
 	return v.text
 }
@@ -313,7 +302,7 @@ func (l *loader) mailFrom(issuer string) string {
 		}
 		return ""
 	}
-	if _, err := mail.ParseAddress(v.text); err != nil {
+	if err := mail.CheckAddress(v.text); err != nil {
 		l.fail("%s: %q is not an email address", v.label, v.text)
 	}
 	return v.text

@@ -24,6 +24,9 @@ import (
 	"github.com/gatehouse-id/gatehouse/ui"
 )
 
+// mailPollInterval is how often queued mail is looked for.
+const mailPollInterval = 2 * time.Second
+
 // maxBodyBytes bounds every request body; forms and token requests are small.
 const maxBodyBytes = 1 << 20
 
@@ -66,12 +69,19 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 	secure := strings.HasPrefix(cfg.Issuer, "https://")
 	// The one browser session cookie, which the pages set and the provider reads.
 	cookie := ui.SessionCookieName(secure)
-	dir := directory.New(s.store, nil)
+	mailing, err := setUpMail(cfg, key, s.store, s.log, reg, true)
+	if err != nil {
+		return err
+	}
+	if mailing.outbox != nil {
+		s.background = append(s.background, func(ctx context.Context) { mailing.outbox.Run(ctx, mailPollInterval) })
+	}
+	dir := directory.New(s.store, mailing.notifier)
 	pages, err := ui.New(ui.Config{
 		Issuer: cfg.Issuer, ProductName: "Gatehouse", SessionCookie: cookie, SecureCookies: secure,
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Logger: s.log, Metrics: reg,
 		TOTPKey: key.Derive(secretkey.PurposeTOTPSecrets), RecoveryKey: key.Derive(secretkey.PurposeRecoveryCodes),
-		CallbackURL: op.CallbackURL, Directory: dir,
+		CallbackURL: op.CallbackURL, Directory: dir, MailConfigured: mailing.configured,
 	}, s.store, password.NewHasher(password.DefaultParams, 0))
 	if err != nil {
 		return err

@@ -64,10 +64,22 @@ func withStore(cmd *cobra.Command, fn func(ctx context.Context, st *storage.Stor
 
 // withDirectory runs fn with the operations on an open store, closing it
 // when fn returns.
+// Notices the change makes are queued for the server to send.
 func withDirectory(cmd *cobra.Command, fn func(ctx context.Context, dir *directory.Directory) error) error {
-	return withStore(cmd, func(ctx context.Context, st *storage.Store) error {
-		return fn(ctx, directory.New(st, nil))
-	})
+	st, cfg, err := openStore(cmd)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	key, err := cfg.secretKey()
+	if err != nil {
+		return err
+	}
+	m, err := setUpMail(cfg, key, st, cfg.Logger(cmd.ErrOrStderr()), nil, false)
+	if err != nil {
+		return err
+	}
+	return fn(cmd.Context(), directory.New(st, m.notifier))
 }
 
 // subject is what a command names, for its messages.

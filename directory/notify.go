@@ -1,0 +1,50 @@
+package directory
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gatehouse-id/gatehouse/mail"
+	"github.com/gatehouse-id/gatehouse/mfa"
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// factorNames are what a notice calls each kind of factor.
+var factorNames = map[mfa.FactorKind]string{
+	mfa.FactorTOTP:     "an authenticator app",
+	mfa.FactorWebAuthn: "a security key",
+}
+
+// MailNotifier tells users by mail: each notice is rendered and queued in
+// the outbox, in the transaction of the change it is about, so it is sent
+// exactly when the change happened, whatever the mail server does meanwhile.
+type MailNotifier struct {
+	Messages *mail.Renderer
+	Outbox   *mail.Outbox
+}
+
+// Notify renders n's message and queues it in tx.
+func (m MailNotifier) Notify(ctx context.Context, tx *storage.Store, n Notice) error {
+	c := mail.Context{When: n.At, UserAgent: n.Actor.UserAgent, IP: n.Actor.IP, ByOperator: n.Actor.Channel == ChannelCLI}
+	to := n.User.Email
+	var msg mail.Message
+	var err error
+	switch n.Event {
+	case EventTOTPEnrolled:
+		msg, err = m.Messages.FactorAdded(to, factorNames[mfa.FactorTOTP], c)
+	case EventTOTPDisabled:
+		msg, err = m.Messages.FactorRemoved(to, factorNames[mfa.FactorTOTP], c)
+	case EventRecoveryCodesRegenerated:
+		msg, err = m.Messages.RecoveryCodesRegenerated(to, c)
+	case EventFactorLocked:
+		msg, err = m.Messages.AccountLocked(to, n.Until, c)
+	case EventPasswordChanged, EventPasswordSet:
+		msg, err = m.Messages.PasswordChanged(to, c)
+	default:
+		return fmt.Errorf("no mail for the notice %s", n.Event)
+	}
+	if err != nil {
+		return err
+	}
+	return m.Outbox.Queue(ctx, tx, msg)
+}
