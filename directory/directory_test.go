@@ -158,3 +158,53 @@ func TestRemovingAFactorAnOrganisationRequiresIsRefused(t *testing.T) {
 		}
 	})
 }
+
+// signedIn gives the user a browser session, an access token and a
+// refresh token, returning their digests.
+func signedIn(t *testing.T, st *storage.Store, userID string) (session, access, refresh []byte) {
+	t.Helper()
+	ctx := context.Background()
+	_, session = storage.NewSecret()
+	must(t, st.Sessions().Create(ctx, &storage.Session{IDHash: session, UserID: userID, AuthTime: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}))
+	_, access = storage.NewSecret()
+	_, refresh = storage.NewSecret()
+	must(t, st.Tokens().Create(ctx,
+		&storage.Token{IDHash: access, Kind: storage.TokenAccess, FamilyID: "f", ClientID: "c", Subject: userID, ExpiresAt: time.Now().Add(time.Hour)},
+		&storage.Token{IDHash: refresh, Kind: storage.TokenRefresh, FamilyID: "f", ClientID: "c", Subject: userID, ExpiresAt: time.Now().Add(time.Hour)}))
+	return session, access, refresh
+}
+
+// TestCredentialChangesEndOtherSignIns: a password set by an operator or
+// changed by the user ends the user's (other) sessions and revokes their
+// refresh tokens in the same transaction.
+func TestCredentialChangesEndOtherSignIns(t *testing.T) {
+	storagetest.EachBackend(t, func(t *testing.T, st *storage.Store) {
+		ctx := context.Background()
+		dir := directory.New(st, nil)
+		u, err := dir.CreateUser(ctx, directory.Operator(), directory.NewUser{Email: "ada@example.com"})
+		must(t, err)
+		ended := func(what string, session, refresh []byte) {
+			t.Helper()
+			if _, err := st.Sessions().Touch(ctx, session, time.Hour); !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("%s: the session lives on (%v)", what, err)
+			}
+			if tok, err := st.Tokens().Get(ctx, refresh); err != nil || tok.Active(time.Now()) {
+				t.Errorf("%s: the refresh token is still active (%v)", what, err)
+			}
+		}
+
+		session, _, refresh := signedIn(t, st, u.ID)
+		_, err = dir.SetPassword(ctx, directory.Operator(), "ada@example.com", "$argon2id$new")
+		must(t, err)
+		ended("set by an operator", session, refresh)
+
+		other, _, refresh := signedIn(t, st, u.ID)
+		_, keepHash := storage.NewSecret()
+		keep := &storage.Session{IDHash: keepHash, UserID: u.ID, AuthTime: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
+		must(t, dir.ChangePassword(ctx, directory.Actor{UserID: u.ID, Channel: directory.ChannelAccount}, u, "$argon2id$newer", keep))
+		ended("changed by the user", other, refresh)
+		if _, err := st.Sessions().Touch(ctx, keepHash, time.Hour); err != nil {
+			t.Errorf("the browser that changed the password was signed out: %v", err)
+		}
+	})
+}

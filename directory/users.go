@@ -62,7 +62,8 @@ func (d *Directory) CreateUser(ctx context.Context, actor Actor, n NewUser) (*st
 }
 
 // SetPassword is an operator setting a user's password to the encoded hash
-// of an accepted one.
+// of an accepted one. Every session of the user ends and every refresh
+// token is revoked with it: whoever held the old password is signed out.
 func (d *Directory) SetPassword(ctx context.Context, actor Actor, email, hash string) (*storage.User, error) {
 	var u *storage.User
 	err := d.store.InTx(ctx, func(tx *storage.Store) (err error) {
@@ -70,6 +71,9 @@ func (d *Directory) SetPassword(ctx context.Context, actor Actor, email, hash st
 			return err
 		}
 		if err := tx.Users().SetPassword(ctx, u.ID, hash); err != nil {
+			return err
+		}
+		if err := endSignIns(ctx, tx, u.ID); err != nil {
 			return err
 		}
 		u.PasswordHash = &hash
@@ -80,14 +84,15 @@ func (d *Directory) SetPassword(ctx context.Context, actor Actor, email, hash st
 
 // ChangePassword is a signed-in user replacing their own password (checked
 // by the caller) with the encoded hash of an accepted new one. The user's
-// other browser sessions end; keep, the session the change was made from,
-// moves to its new id (keep.IDHash) so it stays signed in.
+// other browser sessions end and their refresh tokens are revoked; keep,
+// the session the change was made from, moves to its new id (keep.IDHash)
+// so it stays signed in.
 func (d *Directory) ChangePassword(ctx context.Context, actor Actor, user *storage.User, hash string, keep *storage.Session) error {
 	return d.store.InTx(ctx, func(tx *storage.Store) error {
 		if err := tx.Users().SetPassword(ctx, user.ID, hash); err != nil {
 			return err
 		}
-		if err := tx.Sessions().DeleteUser(ctx, user.ID); err != nil {
+		if err := endSignIns(ctx, tx, user.ID); err != nil {
 			return err
 		}
 		if err := tx.Sessions().Create(ctx, keep); err != nil {
@@ -125,4 +130,14 @@ func (d *Directory) SetDisabled(ctx context.Context, actor Actor, email string, 
 		return Record(ctx, tx, actor, Event{Type: event, SubjectID: u.ID, Details: map[string]any{"email": u.Email}})
 	})
 	return u, changed, err
+}
+
+// endSignIns ends every browser session of the user and revokes their
+// refresh tokens, as a credential change must (NIST SP 800-63B §6.1.2.3):
+// access tokens run out on their own within minutes.
+func endSignIns(ctx context.Context, tx *storage.Store, userID string) error {
+	if err := tx.Sessions().DeleteUser(ctx, userID); err != nil {
+		return err
+	}
+	return tx.Tokens().RevokeRefresh(ctx, userID)
 }

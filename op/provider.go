@@ -35,6 +35,7 @@ type Config struct {
 	AccessTokenTTL  time.Duration // default 15m
 	IDTokenTTL      time.Duration // default 1h
 	RefreshTokenTTL time.Duration // default 720h, sliding: renewed on each rotation
+	RefreshTokenMax time.Duration // default 2160h: a refresh token family's absolute lifetime
 	SessionIdle     time.Duration // default 30m
 
 	// CryptoKey encrypts opaque access tokens. Every replica must derive the
@@ -122,6 +123,7 @@ func withDefaults(cfg Config) (Config, error) {
 	def(&cfg.AccessTokenTTL, 15*time.Minute)
 	def(&cfg.IDTokenTTL, time.Hour)
 	def(&cfg.RefreshTokenTTL, 720*time.Hour)
+	def(&cfg.RefreshTokenMax, 2160*time.Hour)
 	def(&cfg.SessionIdle, 30*time.Minute)
 	def(&cfg.KeysCacheMaxAge, time.Hour)
 	if cfg.SessionCookie == "" || cfg.SignInURL == nil || cfg.SignOutURL == nil || cfg.ErrorPage == nil {

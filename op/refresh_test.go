@@ -6,7 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gatehouse-id/gatehouse/storage"
 	"golang.org/x/oauth2"
 )
 
@@ -104,6 +106,37 @@ func TestRefreshRefusedForDisabledUser(t *testing.T) {
 		must(t, e.store.Users().SetDisabled(e.ctx, e.user.ID, true))
 		if status, body := e.refresh(e.conf, e.secret, s.token.RefreshToken, nil); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
 			t.Fatalf("disabled user: %d %v, want invalid_grant", status, body)
+		}
+	})
+}
+
+// A refresh token slides at every rotation, but its family ends
+// RefreshTokenMax after the sign-in, however often it rotates.
+func TestRefreshFamilyEndsAtItsAbsoluteLifetime(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		e.p.cfg.RefreshTokenMax = time.Hour
+		first := e.signIn(e.rp(e.conf, e.secret))
+		row, err := e.store.Tokens().Get(e.ctx, storage.HashSecret(first.token.RefreshToken))
+		must(t, err)
+		if row.FamilyExpiresAt == nil || time.Until(*row.FamilyExpiresAt) > time.Hour || time.Until(*row.FamilyExpiresAt) < 59*time.Minute ||
+			!row.ExpiresAt.Equal(*row.FamilyExpiresAt) {
+			t.Fatalf("refresh token expires %v, family %v: want both an hour from now, not the 720h sliding lifetime", row.ExpiresAt, row.FamilyExpiresAt)
+		}
+		status, next := e.refresh(e.conf, e.secret, first.token.RefreshToken, nil)
+		if status != http.StatusOK {
+			t.Fatalf("refresh: %d %v", status, next)
+		}
+		child, err := e.store.Tokens().Get(e.ctx, storage.HashSecret(next["refresh_token"].(string)))
+		must(t, err)
+		if child.FamilyExpiresAt == nil || !child.FamilyExpiresAt.Equal(*row.FamilyExpiresAt) || child.ExpiresAt.After(*row.FamilyExpiresAt) {
+			t.Fatalf("rotated token expires %v, family %v: want the family's end kept", child.ExpiresAt, child.FamilyExpiresAt)
+		}
+		// Time passes beyond the family's end.
+		_, err = e.store.DB().ExecContext(e.ctx, `UPDATE tokens SET expires_at = $1, family_expires_at = $1 WHERE family_id = $2`,
+			time.Now().Add(-time.Minute).UTC(), child.FamilyID)
+		must(t, err)
+		if status, body := e.refresh(e.conf, e.secret, next["refresh_token"].(string), nil); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Errorf("refresh after the family's end: %d %v, want invalid_grant", status, body)
 		}
 	})
 }

@@ -41,11 +41,21 @@ func (s *Storage) issue(ctx context.Context, req zop.TokenRequest, withRefresh b
 	accessID, accessHash := storage.NewSecret()
 	access := &storage.Token{IDHash: accessHash, Kind: storage.TokenAccess, ExpiresAt: exp}
 	var refreshRow *storage.Token
-	newRefresh := func(from *storage.Token, scopes []string) {
+	// A refresh token slides by RefreshTokenTTL at each rotation, but never
+	// past its family's end, RefreshTokenMax after the code was redeemed.
+	newRefresh := func(from *storage.Token, scopes []string, familyEnd *time.Time) {
 		var digest []byte
 		refresh, digest = storage.NewSecret()
 		r := *from
-		r.IDHash, r.Kind, r.Scopes, r.ExpiresAt = digest, storage.TokenRefresh, scopes, now.Add(s.p.cfg.RefreshTokenTTL)
+		if familyEnd == nil {
+			end := now.Add(s.p.cfg.RefreshTokenMax)
+			familyEnd = &end
+		}
+		r.IDHash, r.Kind, r.Scopes, r.FamilyExpiresAt = digest, storage.TokenRefresh, scopes, familyEnd
+		r.ExpiresAt = now.Add(s.p.cfg.RefreshTokenTTL)
+		if r.ExpiresAt.After(*familyEnd) {
+			r.ExpiresAt = *familyEnd
+		}
 		refreshRow = &r
 	}
 
@@ -53,7 +63,7 @@ func (s *Storage) issue(ctx context.Context, req zop.TokenRequest, withRefresh b
 	case *codeGrant:
 		fromAuthRequest(access, g.req)
 		if withRefresh {
-			newRefresh(access, g.req.Scopes)
+			newRefresh(access, g.req.Scopes, nil)
 		}
 		err = s.p.store.InTx(ctx, func(tx *storage.Store) error {
 			if err := tx.AuthRequests().ConsumeCode(ctx, g.codeHash); err != nil {
@@ -65,7 +75,7 @@ func (s *Storage) issue(ctx context.Context, req zop.TokenRequest, withRefresh b
 	case *refreshGrant:
 		fromToken(access, g.token, g.scopes)
 		// The new refresh token keeps the scope of the one it replaces (RFC 6749 §6).
-		newRefresh(access, g.token.Scopes)
+		newRefresh(access, g.token.Scopes, g.token.FamilyExpiresAt)
 		err = s.p.store.InTx(ctx, func(tx *storage.Store) error {
 			if _, err := tx.Tokens().Rotate(ctx, g.tokenHash); err != nil {
 				return err

@@ -34,6 +34,9 @@ type Token struct {
 	ExpiresAt time.Time  `db:"expires_at"`
 	RevokedAt *time.Time `db:"revoked_at"`
 	RotatedAt *time.Time `db:"rotated_at"`
+	// FamilyExpiresAt is when the family of a refresh token ends, however
+	// often it rotates; nil for tokens issued before families had an end.
+	FamilyExpiresAt *time.Time `db:"family_expires_at"`
 }
 
 // Active reports whether the token may be used at t.
@@ -48,7 +51,7 @@ type Tokens struct{ q queryer }
 func (s *Store) Tokens() Tokens { return Tokens{s.q} }
 
 const tokenColumns = `id_hash, kind, family_id, client_id, subject, scopes, audience, auth_time, amr, acr,
-	created_at, expires_at, revoked_at, rotated_at`
+	created_at, expires_at, revoked_at, rotated_at, family_expires_at`
 
 // Create stores tokens; CreatedAt is filled. Several tokens (an access and
 // a refresh token) go in one statement: one round trip on the token path.
@@ -58,16 +61,16 @@ func (r Tokens) Create(ctx context.Context, ts ...*Token) error {
 	}
 	t := now()
 	query := `INSERT INTO tokens (` + tokenColumns + `) VALUES `
-	args := make([]any, 0, 14*len(ts))
+	args := make([]any, 0, 15*len(ts))
 	for i, tok := range ts {
 		tok.CreatedAt = t
 		if i > 0 {
 			query += ", "
 		}
-		query += placeholders(len(args)+1, 14)
+		query += placeholders(len(args)+1, 15)
 		args = append(args, tok.IDHash, tok.Kind, tok.FamilyID, tok.ClientID, tok.Subject, tok.Scopes, tok.Audience,
 			utcPtr(tok.AuthTime), tok.AMR, tok.ACR, tok.CreatedAt, tok.ExpiresAt.UTC().Truncate(time.Microsecond),
-			utcPtr(tok.RevokedAt), utcPtr(tok.RotatedAt))
+			utcPtr(tok.RevokedAt), utcPtr(tok.RotatedAt), utcPtr(tok.FamilyExpiresAt))
 	}
 	_, err := r.q.ExecContext(ctx, query, args...)
 	return wrap(err, "create tokens")
@@ -118,6 +121,15 @@ func (r Tokens) RevokeFamily(ctx context.Context, familyID string) error {
 func (r Tokens) RevokeSubject(ctx context.Context, subject string) error {
 	_, err := r.q.ExecContext(ctx, `UPDATE tokens SET revoked_at = $1 WHERE subject = $2 AND revoked_at IS NULL`, now(), subject)
 	return wrap(err, "revoke user tokens")
+}
+
+// RevokeRefresh revokes every refresh token of a user (a credential
+// change): each application must sign the user in again once its access
+// token expires.
+func (r Tokens) RevokeRefresh(ctx context.Context, subject string) error {
+	_, err := r.q.ExecContext(ctx, `UPDATE tokens SET revoked_at = $1 WHERE subject = $2 AND kind = 'refresh' AND revoked_at IS NULL`,
+		now(), subject)
+	return wrap(err, "revoke user refresh tokens")
 }
 
 // RevokeClient revokes every token issued to a client (a deleted client).

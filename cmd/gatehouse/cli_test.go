@@ -361,8 +361,20 @@ func TestUserCreateWithoutPasswordThenSetPassword(t *testing.T) {
 			t.Errorf("a membership was recorded without --org")
 		}
 
+		sessionValue, _ := signedInEverywhere(t, d.store(), d.user("bob@example.com").ID)
+		_, refreshHash := storage.NewSecret()
+		if err := d.store().Tokens().Create(context.Background(), &storage.Token{IDHash: refreshHash, Kind: storage.TokenRefresh,
+			FamilyID: "f", ClientID: "c", Subject: d.user("bob@example.com").ID, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
 		out = d.ok("tr0ub4dor&3 staple\n", "user", "set-password", "--email", "BOB@example.com", "--password-stdin")
 		wantContains(t, out, "Set a new password for bob@example.com")
+		if _, err := d.store().Sessions().Touch(context.Background(), storage.HashSecret(sessionValue), time.Hour); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("a browser stayed signed in after set-password: %v", err)
+		}
+		if tok, err := d.store().Tokens().Get(context.Background(), refreshHash); err != nil || tok.Active(time.Now()) {
+			t.Errorf("a refresh token stayed active after set-password: %v", err)
+		}
 		u := d.user("bob@example.com")
 		if u.PasswordHash == nil {
 			t.Fatal("no password hash after set-password")

@@ -26,9 +26,9 @@ import (
 
 // Config is the server configuration every command reads.
 type Config struct {
-	Addr, Issuer, Database, SecretKey, SigningAlg, SMTPURL, MailFrom, LogFormat string
-	TrustedProxies                                                              []netip.Prefix
-	AccessTokenTTL, IDTokenTTL, RefreshTokenTTL, SessionIdle, SessionMax        time.Duration
+	Addr, Issuer, Database, SecretKey, SigningAlg, SMTPURL, MailFrom, LogFormat           string
+	TrustedProxies                                                                        []netip.Prefix
+	AccessTokenTTL, IDTokenTTL, RefreshTokenTTL, RefreshTokenMax, SessionIdle, SessionMax time.Duration
 }
 
 // setting is one configuration flag; its name is also its YAML key and,
@@ -49,6 +49,7 @@ var settings = []setting{
 	{"access-token-ttl", "15m", "access token lifetime (`duration`)"},
 	{"id-token-ttl", "1h", "ID token lifetime (`duration`)"},
 	{"refresh-token-ttl", "720h", "refresh token lifetime, sliding (`duration`)"},
+	{"refresh-token-max", "2160h", "absolute lifetime of a refresh token family, however often it rotates (`duration`)"},
 	{"session-idle", "30m", "browser session idle lifetime (`duration`)"},
 	{"session-max", "12h", "browser session absolute lifetime (`duration`)"},
 	{"log-format", "text", "log `format`: text or json"},
@@ -166,6 +167,7 @@ func loadConfig(cmd *cobra.Command) (*Config, error) {
 		AccessTokenTTL:  l.duration("access-token-ttl"),
 		IDTokenTTL:      l.duration("id-token-ttl"),
 		RefreshTokenTTL: l.duration("refresh-token-ttl"),
+		RefreshTokenMax: l.duration("refresh-token-max"),
 		SessionIdle:     l.duration("session-idle"),
 		SessionMax:      l.duration("session-max"),
 		LogFormat:       l.oneOf("log-format", "text", "json"),
