@@ -2,6 +2,8 @@ package storage_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -146,5 +148,28 @@ func TestSchemaVersionDoesNotWaitForTheMigrationLock(t *testing.T) {
 	have, want, err := s.SchemaVersion(short)
 	if err != nil || have != want {
 		t.Fatalf("SchemaVersion while the migration lock is held = %d, %d, %v", have, want, err)
+	}
+}
+
+// The SQLite database holds every secret's digest and sealed keys: it and
+// its write-ahead log are readable by their owner only.
+func TestSQLiteFilesAreOwnerOnly(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "gatehouse.db")
+	s := openRaw(t, "sqlite:"+path)
+	if _, err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Users().Create(context.Background(), &storage.User{Email: "ada@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"gatehouse.db", "gatehouse.db-wal", "gatehouse.db-shm"} {
+		info, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if perm := info.Mode().Perm(); perm != 0o600 {
+			t.Errorf("%s has mode %o, want 600", name, perm)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -53,6 +54,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	dialect, driver, source, err := parseDSN(dsn)
 	if err != nil {
 		return nil, err
+	}
+	if dialect == SQLite {
+		if err := createPrivate(strings.TrimPrefix(dsn, "sqlite:")); err != nil {
+			return nil, err
+		}
 	}
 	db, err := sqlx.Open(driver, source)
 	if err != nil {
@@ -107,6 +113,20 @@ func parseDSN(dsn string) (d Dialect, driver, source string, err error) {
 	default:
 		return "", "", "", errors.New("database: expected sqlite:PATH or postgres://…")
 	}
+}
+
+// createPrivate creates a new SQLite database file readable and writable
+// by its owner only; SQLite gives its -wal and -shm files the same mode.
+// An existing file is left as it is.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create database %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // Dialect reports which database this is.

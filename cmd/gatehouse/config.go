@@ -26,9 +26,9 @@ import (
 
 // Config is the server configuration every command reads.
 type Config struct {
-	Addr, Issuer, Database, SecretKey, SigningAlg, SMTPURL, MailFrom, LogFormat           string
-	TrustedProxies                                                                        []netip.Prefix
-	AccessTokenTTL, IDTokenTTL, RefreshTokenTTL, RefreshTokenMax, SessionIdle, SessionMax time.Duration
+	Addr, MetricsAddr, Issuer, Database, SecretKey, SigningAlg, SMTPURL, MailFrom, LogFormat string
+	TrustedProxies                                                                           []netip.Prefix
+	AccessTokenTTL, IDTokenTTL, RefreshTokenTTL, RefreshTokenMax, SessionIdle, SessionMax    time.Duration
 }
 
 // setting is one configuration flag; its name is also its YAML key and,
@@ -39,6 +39,7 @@ type setting struct {
 
 var settings = []setting{
 	{"addr", ":8080", "listen `address` (host:port)"},
+	{"metrics-addr", "127.0.0.1:9090", "`address` (host:port) where /metrics is served, apart from the public listener; empty turns it off"},
 	{"issuer", "http://localhost:8080", "issuer `URL`; https unless the host is localhost or 127.0.0.1"},
 	{"database", "sqlite:gatehouse.db", "database `URL`: sqlite:PATH or postgres://user:pass@host/db"},
 	{"secret-key", "", "secret `key`: 32 random bytes in standard base64 (openssl rand -base64 32); default: generated into gatehouse.key beside a SQLite database, required with PostgreSQL"},
@@ -159,6 +160,7 @@ func loadConfig(cmd *cobra.Command) (*Config, error) {
 	l := &loader{src: src, problems: problems}
 	c := &Config{
 		Addr:            l.addr(),
+		MetricsAddr:     l.metricsAddr(),
 		Issuer:          l.issuer(),
 		Database:        l.database(),
 		SigningAlg:      l.oneOf("signing-alg", "RS256", "ES256"),
@@ -201,6 +203,18 @@ func (l *loader) addr() string {
 	v := l.src.get("addr")
 	if _, port, err := net.SplitHostPort(v.text); err != nil || port == "" {
 		l.fail("%s: %q is not host:port (like :8080 or 127.0.0.1:8080)", v.label, v.text)
+	}
+	return v.text
+}
+
+// metricsAddr is where /metrics is served, or "" for nowhere.
+func (l *loader) metricsAddr() string {
+	v := l.src.get("metrics-addr")
+	if v.text == "" {
+		return ""
+	}
+	if _, port, err := net.SplitHostPort(v.text); err != nil || port == "" {
+		l.fail("%s: %q is not host:port (like 127.0.0.1:9090), or empty to serve no metrics", v.label, v.text)
 	}
 	return v.text
 }

@@ -84,6 +84,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	got := mustLoad(t)
 	want := &Config{
 		Addr:            ":8080",
+		MetricsAddr:     "127.0.0.1:9090",
 		Issuer:          "http://localhost:8080",
 		Database:        "sqlite:gatehouse.db",
 		SigningAlg:      "RS256",
@@ -283,6 +284,8 @@ func TestLoadConfigProblems(t *testing.T) {
 			want: `--smtp-url takes no query but ?tls=none (plain SMTP, with smtp:// only); expected smtp://user:pass@host:port (STARTTLS), smtps://host:port (TLS) or smtp://host:port?tls=none (plain)`},
 		{name: "mail-from with a line break", args: []string{"--mail-from", "a@example.com\r\nBcc: all@example.com"},
 			want: `--mail-from: "a@example.com\r\nBcc: all@example.com" is not an email address`},
+		{name: "metrics-addr", args: []string{"--metrics-addr", "9090"},
+			want: `--metrics-addr: "9090" is not host:port (like 127.0.0.1:9090), or empty to serve no metrics`},
 		{name: "mail-from", args: []string{"--mail-from", "not an address"},
 			want: `--mail-from: "not an address" is not an email address`},
 		{name: "trusted proxy", args: []string{"--trusted-proxies", "10.0.0.0/8,10.0.0/8"},

@@ -76,14 +76,28 @@ func runServe(cmd *cobra.Command, noMigrate bool) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-addr: listen on %s: %w", cfg.MetricsAddr, err)
+		}
+		log.Info("metrics are served apart from the public listener", "metrics", metricsLn.Addr().String()+"/metrics")
+	}
 	log.Info("Gatehouse is running", "issuer", cfg.Issuer, "listen", ln.Addr().String(), "database", string(st.Dialect()))
 	log.Info("next: create a user with `gatehouse user create --email you@example.com --password-stdin`, " +
 		"then a client with `gatehouse client create --name \"My App\" --redirect-uri http://localhost:3000/callback`")
-	return srv.serve(ctx, ln)
+	return srv.serve(ctx, ln, metricsLn)
 }
 
-// serve answers on ln until ctx ends, then drains in-flight requests.
-func (s *server) serve(ctx context.Context, ln net.Listener) error {
+// serve answers on ln (and /metrics on metricsLn, when not nil) until ctx
+// ends, then drains in-flight requests.
+func (s *server) serve(ctx context.Context, ln, metricsLn net.Listener) error {
+	if metricsLn != nil {
+		ms := &http.Server{Handler: s.metrics, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+		go ms.Serve(metricsLn)
+		defer ms.Close()
+	}
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,

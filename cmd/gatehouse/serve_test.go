@@ -39,7 +39,10 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-var listenRE = regexp.MustCompile(`listen=(127\.0\.0\.1:\d+)`)
+var (
+	listenRE  = regexp.MustCompile(`listen=(127\.0\.0\.1:\d+)`)
+	metricsRE = regexp.MustCompile(`metrics=(127\.0\.0\.1:\d+)/metrics`)
+)
 
 // startServe runs `gatehouse serve` in the background and returns its base
 // URL, its log, and a stop function that returns the exit code.
@@ -49,7 +52,7 @@ func startServe(t *testing.T, args ...string) (base string, log *syncBuffer, sto
 	log = &syncBuffer{}
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), strings.NewReader(""), io.Discard, log)
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"}, args...), strings.NewReader(""), io.Discard, log)
 	}()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -108,9 +111,16 @@ func TestServeFirstStartCreatesDatabaseAndKeyThenReusesThem(t *testing.T) {
 	if code, body := get(t, base+"/readyz"); code != http.StatusOK {
 		t.Fatalf("/readyz = %d %s", code, body)
 	}
-	code, metrics := get(t, base+"/metrics")
+	m := metricsRE.FindStringSubmatch(log.String())
+	if m == nil {
+		t.Fatalf("the start-up log does not say where metrics are:\n%s", log.String())
+	}
+	code, metrics := get(t, "http://"+m[1]+"/metrics")
 	if code != http.StatusOK || !strings.Contains(metrics, `gatehouse_http_requests_total{method="GET",route="/healthz",status="200"} 1`) {
 		t.Fatalf("/metrics = %d, missing the /healthz request count:\n%.2000s", code, metrics)
+	}
+	if code, _ := get(t, base+"/metrics"); code != http.StatusNotFound {
+		t.Errorf("/metrics on the public listener = %d, want 404", code)
 	}
 	if exit := stop(); exit != 0 {
 		t.Fatalf("serve exited with %d after SIGTERM-like cancel:\n%s", exit, log.String())
@@ -157,7 +167,7 @@ func TestServeOnPostgres(t *testing.T) {
 func TestServeNoMigrateRefusesAnOldSchema(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "gatehouse.db")
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), []string{"serve", "--no-migrate", "--addr", "127.0.0.1:0", "--database", db}, nil, &out, &errOut)
+	code := run(context.Background(), []string{"serve", "--no-migrate", "--addr", "127.0.0.1:0", "--metrics-addr", "", "--database", db}, nil, &out, &errOut)
 	if code != 1 || !strings.Contains(errOut.String(), "run gatehouse migrate") || strings.Count(errOut.String(), "\n") != 1 {
 		t.Fatalf("exit %d, stderr %q; want 1 and one line asking to migrate", code, errOut.String())
 	}
@@ -205,7 +215,7 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- s.serve(ctx, ln) }()
+	go func() { served <- s.serve(ctx, ln, nil) }()
 
 	type result struct {
 		code int

@@ -35,6 +35,8 @@ type server struct {
 	log     *slog.Logger
 	store   *storage.Store
 	handler http.Handler
+	// metrics serves /metrics, on a listener of its own (--metrics-addr).
+	metrics http.Handler
 
 	background []func(ctx context.Context)
 	wg         sync.WaitGroup
@@ -52,11 +54,13 @@ func newServer(ctx context.Context, cfg *Config, key secretkey.Key, st *storage.
 		middleware.NewMetrics(reg).Handler, middleware.Recover(log), middleware.LimitBody(maxBodyBytes))
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
-	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	if err := s.mountProvider(ctx, r, cfg, key, reg); err != nil {
 		return nil, err
 	}
 	s.handler = r
+	m := http.NewServeMux()
+	m.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	s.metrics = m
 	return s, nil
 }
 
