@@ -70,3 +70,40 @@ func (r RateLimits) DeleteExpired(ctx context.Context, t time.Time, limit int) (
 	return deleteBatch(ctx, r.q, `DELETE FROM rate_limits WHERE key IN (SELECT key FROM rate_limits
 		WHERE expires_at < $1 LIMIT $2)`, t, limit)
 }
+
+// Reserve counts an attempt before it is checked, in one conditional write
+// that exactly one of any number of replicas wins per allowed attempt: it
+// is refused (ok false) while the counter is locked at t, or while it
+// already holds allowance attempts plus one per lock it has had (once a
+// lock ends, one more attempt may try). A refused attempt changes nothing;
+// the counter is returned either way. The counter is forgotten at
+// keepUntil unless attempts continue.
+func (r RateLimits) Reserve(ctx context.Context, key string, allowance int64, t, keepUntil time.Time) (c *Counter, ok bool, err error) {
+	t = t.UTC().Truncate(time.Microsecond)
+	var got Counter
+	err = r.q.GetContext(ctx, &got, `INSERT INTO rate_limits (key, failures, updated_at, expires_at) VALUES ($1, 1, $2, $3)
+		ON CONFLICT (key) DO UPDATE SET
+			failures = CASE WHEN rate_limits.expires_at > $2 THEN rate_limits.failures + 1 ELSE 1 END,
+			locks = CASE WHEN rate_limits.expires_at > $2 THEN rate_limits.locks ELSE 0 END,
+			locked_until = CASE WHEN rate_limits.expires_at > $2 THEN rate_limits.locked_until ELSE NULL END,
+			updated_at = $2, expires_at = $3
+		WHERE rate_limits.expires_at <= $2 OR ((rate_limits.locked_until IS NULL OR rate_limits.locked_until <= $2)
+			AND rate_limits.failures < $4 + rate_limits.locks)
+		RETURNING `+counterColumns, key, t, keepUntil.UTC().Truncate(time.Microsecond), allowance)
+	err = wrap(err, "reserve attempt")
+	if err == nil {
+		return &got, true, nil
+	}
+	if err != ErrNotFound {
+		return nil, false, err
+	}
+	c, err = r.Get(ctx, key)
+	return c, false, err
+}
+
+// Refund gives back a reserved attempt that was never checked (the
+// server was too busy to hash).
+func (r RateLimits) Refund(ctx context.Context, key string) error {
+	_, err := r.q.ExecContext(ctx, `UPDATE rate_limits SET failures = failures - 1 WHERE key = $1 AND failures > 0`, key)
+	return wrap(err, "refund attempt")
+}

@@ -231,15 +231,15 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// The current password is guessed no faster here than at sign-in.
-	counters := passwordCounters(a.user.Email, middleware.ClientIPFrom(ctx))
+	// The current password is guessed no faster here than at sign-in: the
+	// same limits, reserved before the hash.
 	now := time.Now()
-	until, err := lockedUntil(ctx, u.store.RateLimits(), counters, now)
+	attempt, until, err := reservePassword(ctx, u.store.RateLimits(), a.user.Email, middleware.ClientIPFrom(ctx), now)
 	if err != nil {
-		u.serverError(w, r, "reading the rate limits failed", err)
+		u.serverError(w, r, "reserving the password attempt failed", err)
 		return
 	}
-	if !until.IsZero() {
+	if attempt == nil {
 		w.Header().Set("Retry-After", retryAfter(until, now))
 		p.PasswordError = lockedMessage(until)
 		u.renderSecurity(w, r, http.StatusTooManyRequests, p)
@@ -249,18 +249,20 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) {
 	if err == nil && refusal == "" {
 		var hash string
 		if hash, err = u.hasher.Hash(ctx, next); err == nil {
-			err = u.storeNewPassword(ctx, w, r, a, hash, counters[0])
+			err = u.storeNewPassword(ctx, w, r, a, hash, attempt.emailKey())
 		}
 	}
 	switch {
 	case errors.Is(err, password.ErrBusy):
+		u.refund(ctx, attempt)
 		w.Header().Set("Retry-After", "1")
 		p.PasswordError = u.cfg.ProductName + " is busy, please try again in a moment."
 		u.renderSecurity(w, r, http.StatusServiceUnavailable, p)
 	case err != nil:
+		u.refund(ctx, attempt)
 		u.serverError(w, r, "changing the password failed", err)
 	case refusal != "":
-		if err := u.countPasswordFailure(ctx, r, a.user, counters); err != nil {
+		if err := u.countPasswordFailure(ctx, r, a.user, attempt); err != nil {
 			u.serverError(w, r, "recording a wrong current password failed", err)
 			return
 		}
@@ -308,7 +310,7 @@ func sentence(s string) string {
 // storeNewPassword saves the hash, ends the user's other sessions and
 // moves this browser to a new session id, in one transaction; then the
 // email's failure counter starts again.
-func (u *UI) storeNewPassword(ctx context.Context, w http.ResponseWriter, r *http.Request, a *accountSession, hash string, emailCounter counter) error {
+func (u *UI) storeNewPassword(ctx context.Context, w http.ResponseWriter, r *http.Request, a *accountSession, hash string, emailKey string) error {
 	secret, digest := storage.NewSecret()
 	s := *a.session
 	s.IDHash = digest
@@ -316,14 +318,14 @@ func (u *UI) storeNewPassword(ctx context.Context, w http.ResponseWriter, r *htt
 		return err
 	}
 	u.setSessionCookie(w, secret)
-	return u.store.RateLimits().Reset(ctx, emailCounter.key)
+	return u.store.RateLimits().Reset(ctx, emailKey)
 }
 
 // countPasswordFailure charges a wrong current password to the same
 // counters as a failed sign-in, and records the locks it sets.
-func (u *UI) countPasswordFailure(ctx context.Context, r *http.Request, user *storage.User, counters []counter) error {
+func (u *UI) countPasswordFailure(ctx context.Context, r *http.Request, user *storage.User, attempt *passwordAttempt) error {
 	return u.store.InTx(ctx, func(tx *storage.Store) error {
-		locks, err := countFailure(ctx, tx.RateLimits(), counters, time.Now())
+		locks, err := attempt.failed(ctx, tx.RateLimits(), time.Now())
 		if err != nil {
 			return err
 		}

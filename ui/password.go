@@ -71,8 +71,16 @@ func (u *UI) submitPassword(w http.ResponseWriter, r *http.Request) {
 
 	ctx := r.Context()
 	start := time.Now()
-	counters := passwordCounters(email, middleware.ClientIPFrom(ctx))
-	if u.refuseLocked(w, r, page, counters) {
+	attempt, until, err := reservePassword(ctx, u.store.RateLimits(), email, middleware.ClientIPFrom(ctx), start)
+	if err != nil {
+		u.serverError(w, r, "reserving the password attempt failed", err)
+		return
+	}
+	if attempt == nil {
+		u.metrics.signin(factorPassword, outcomeLocked)
+		w.Header().Set("Retry-After", retryAfter(until, start))
+		page.Error = lockedMessage(until)
+		u.renderPassword(w, r, http.StatusTooManyRequests, page)
 		return
 	}
 	user, err := u.store.Users().GetByEmail(ctx, email)
@@ -80,12 +88,14 @@ func (u *UI) submitPassword(w http.ResponseWriter, r *http.Request) {
 		user, err = nil, nil
 	}
 	if err != nil {
+		u.refund(ctx, attempt)
 		u.serverError(w, r, "looking up the user failed", err)
 		return
 	}
 
 	refusal, err := u.checkPassword(ctx, user, plain)
 	if errors.Is(err, password.ErrBusy) {
+		u.refund(ctx, attempt)
 		u.metrics.signin(factorPassword, outcomeBusy)
 		w.Header().Set("Retry-After", "1")
 		page.Error = u.cfg.ProductName + " is busy, please try again in a moment."
@@ -93,12 +103,13 @@ func (u *UI) submitPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
+		u.refund(ctx, attempt)
 		u.serverError(w, r, "checking the password failed", err)
 		return
 	}
 	if refusal != "" {
 		// The answer is only given once the failure is counted.
-		if err := u.recordFailure(ctx, r, a, user, counters, refusal); err != nil {
+		if err := u.recordFailure(ctx, r, a, user, attempt, refusal); err != nil {
 			u.serverError(w, r, "recording a failed password step failed", err)
 			return
 		}
@@ -108,18 +119,14 @@ func (u *UI) submitPassword(w http.ResponseWriter, r *http.Request) {
 		u.renderPassword(w, r, http.StatusUnauthorized, page)
 		return
 	}
-	// Attempts made at the same time were all checked before any failure
-	// was counted; one that locked meanwhile hides this answer too.
-	if u.refuseLocked(w, r, page, counters) {
-		return
-	}
 	if a.HintSubject != "" && a.HintSubject != user.ID {
+		u.refund(ctx, attempt)
 		page.Error = "This application asked you to sign in with a different account."
 		u.renderPassword(w, r, http.StatusForbidden, page)
 		return
 	}
 
-	secret, err := u.startSession(ctx, r, a, user, u.rehash(ctx, user, plain), counters[0])
+	secret, err := u.startSession(ctx, r, a, user, u.rehash(ctx, user, plain), attempt.emailKey())
 	if err != nil {
 		u.serverError(w, r, "starting the session failed", err)
 		return
@@ -128,6 +135,14 @@ func (u *UI) submitPassword(w http.ResponseWriter, r *http.Request) {
 	u.metrics.signin(factorPassword, outcomeSuccess)
 	u.metrics.passwordDuration.Observe(time.Since(start).Seconds())
 	http.Redirect(w, r, dispatcherURL(a.ID), http.StatusSeeOther)
+}
+
+// refund gives back an attempt whose password was never checked; a failure
+// to do so is only logged (the attempt then counts as a failure).
+func (u *UI) refund(ctx context.Context, a *passwordAttempt) {
+	if err := a.refund(ctx, u.store.RateLimits()); err != nil {
+		u.log.WarnContext(ctx, "refunding a password attempt failed", slog.String("error", err.Error()))
+	}
 }
 
 // emailFieldError says what is wrong with the email field, or "".
@@ -141,24 +156,6 @@ func emailFieldError(email string) string {
 		return "Enter an email address like name@example.com."
 	}
 	return ""
-}
-
-// refuseLocked answers 429 when a counter of the attempt is locked.
-func (u *UI) refuseLocked(w http.ResponseWriter, r *http.Request, page passwordPage, counters []counter) bool {
-	now := time.Now()
-	until, err := lockedUntil(r.Context(), u.store.RateLimits(), counters, now)
-	if err != nil {
-		u.serverError(w, r, "reading the rate limits failed", err)
-		return true
-	}
-	if until.IsZero() {
-		return false
-	}
-	u.metrics.signin(factorPassword, outcomeLocked)
-	w.Header().Set("Retry-After", retryAfter(until, now))
-	page.Error = lockedMessage(until)
-	u.renderPassword(w, r, http.StatusTooManyRequests, page)
-	return true
 }
 
 // checkPassword returns "" when plain is user's password and the user may
@@ -190,13 +187,13 @@ func (u *UI) checkPassword(ctx context.Context, user *storage.User, plain string
 
 // recordFailure counts a refused attempt, locks counters that reached
 // their limit and writes the audit events, all in one transaction.
-func (u *UI) recordFailure(ctx context.Context, r *http.Request, a *storage.AuthRequest, user *storage.User, counters []counter, refusal string) error {
+func (u *UI) recordFailure(ctx context.Context, r *http.Request, a *storage.AuthRequest, user *storage.User, attempt *passwordAttempt, refusal string) error {
 	subject := ""
 	if user != nil {
 		subject = user.ID
 	}
 	return u.store.InTx(ctx, func(tx *storage.Store) error {
-		locks, err := countFailure(ctx, tx.RateLimits(), counters, time.Now())
+		locks, err := attempt.failed(ctx, tx.RateLimits(), time.Now())
 		if err != nil {
 			return err
 		}
@@ -227,7 +224,7 @@ func (u *UI) rehash(ctx context.Context, user *storage.User, plain string) strin
 // startSession replaces the browser's session with a new one for user,
 // proved by the password now, and returns the new cookie value. A fresh id
 // after each step means an id planted before the sign-in is worthless.
-func (u *UI) startSession(ctx context.Context, r *http.Request, a *storage.AuthRequest, user *storage.User, newHash string, emailCounter counter) (string, error) {
+func (u *UI) startSession(ctx context.Context, r *http.Request, a *storage.AuthRequest, user *storage.User, newHash string, emailKey string) (string, error) {
 	secret, digest := storage.NewSecret()
 	now := time.Now()
 	s := &storage.Session{
@@ -247,7 +244,7 @@ func (u *UI) startSession(ctx context.Context, r *http.Request, a *storage.AuthR
 		if err := tx.Sessions().Create(ctx, s); err != nil {
 			return err
 		}
-		if err := tx.RateLimits().Reset(ctx, emailCounter.key); err != nil {
+		if err := tx.RateLimits().Reset(ctx, emailKey); err != nil {
 			return err
 		}
 		if newHash != "" {

@@ -68,21 +68,73 @@ func passwordCounters(email string, ip netip.Addr) []counter {
 	return append(cs, counter{ipLimit, ipLimit.prefix + key})
 }
 
-// lockedUntil is when the last lock in force on any of cs ends, or the zero
-// time when none is.
-func lockedUntil(ctx context.Context, rl storage.RateLimits, cs []counter, now time.Time) (time.Time, error) {
+// passwordAttempt is one password check, reserved against its limits
+// before any hashing (NIST SP 800-63B §5.2.2), so that parallel guesses
+// cannot outrun a limit.
+type passwordAttempt struct {
+	counters []counter        // the email's first, then the address's
+	email    *storage.Counter // the email's counter, this attempt counted
+}
+
+// reservePassword checks the address's lock and reserves the attempt on
+// the email's counter, in one conditional write every replica agrees on.
+// A refused attempt gets until, when to come back: nothing about the
+// password was looked at, so the answer is the same whatever it is.
+func reservePassword(ctx context.Context, rl storage.RateLimits, email string, ip netip.Addr, now time.Time) (*passwordAttempt, time.Time, error) {
+	cs := passwordCounters(email, ip)
 	var until time.Time
-	for _, c := range cs {
+	for _, c := range cs[1:] {
 		got, err := rl.Get(ctx, c.key)
 		if err != nil {
-			return time.Time{}, err
+			return nil, time.Time{}, err
 		}
 		if got.LockedUntil != nil && got.LockedUntil.After(now) && got.LockedUntil.After(until) {
 			until = *got.LockedUntil
 		}
 	}
-	return until, nil
+	if !until.IsZero() {
+		return nil, until, nil
+	}
+	l := cs[0].limit
+	got, ok, err := rl.Reserve(ctx, cs[0].key, l.threshold, now, now.Add(l.forget))
+	switch {
+	case err != nil:
+		return nil, time.Time{}, err
+	case !ok && got.LockedUntil != nil && got.LockedUntil.After(now):
+		return nil, *got.LockedUntil, nil
+	case !ok:
+		// The allowance is taken by attempts still being checked: the lock
+		// their failure would set.
+		return nil, now.Add(l.lockFor(got.Locks)), nil
+	}
+	return &passwordAttempt{counters: cs, email: got}, time.Time{}, nil
 }
+
+// failed records that the attempt's password was wrong: the email's
+// counter, which already holds it, locks once it reaches its allowance;
+// the address is charged now, failures only, and locks at its threshold.
+// It returns the locks set.
+func (a *passwordAttempt) failed(ctx context.Context, rl storage.RateLimits, now time.Time) ([]newLock, error) {
+	var locks []newLock
+	email, l := a.email, a.counters[0].limit
+	if email.Failures >= l.threshold+email.Locks {
+		until := now.Add(l.lockFor(email.Locks))
+		if err := rl.Lock(ctx, a.counters[0].key, until); err != nil {
+			return nil, err
+		}
+		locks = append(locks, newLock{Counter: l.kind, Failures: email.Failures, Until: until.UTC()})
+	}
+	more, err := countFailure(ctx, rl, a.counters[1:], now)
+	return append(locks, more...), err
+}
+
+// refund gives the attempt back when its password was never checked.
+func (a *passwordAttempt) refund(ctx context.Context, rl storage.RateLimits) error {
+	return rl.Refund(ctx, a.counters[0].key)
+}
+
+// emailKey names the email's counter, which a success resets.
+func (a *passwordAttempt) emailKey() string { return a.counters[0].key }
 
 // newLock is a lock countFailure set, for the audit log.
 type newLock struct {

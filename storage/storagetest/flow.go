@@ -23,6 +23,7 @@ func flowTests() []namedTest {
 		{"Keys/GenerationUnique", testKeys},
 		{"RateLimits/CountLockReset", testRateLimits},
 		{"RateLimits/ConcurrentFailuresAllCounted", testRateLimitsConcurrent},
+		{"RateLimits/ReserveAllowsTheAllowanceOnly", testRateLimitsReserve},
 		{"Cleanup/DeleteExpired", testDeleteExpired},
 	}
 }
@@ -332,6 +333,50 @@ func testRateLimitsConcurrent(t *testing.T, s *storage.Store) {
 	must(t, err)
 	if c.Failures != n {
 		t.Fatalf("%d concurrent failures counted as %d", n, c.Failures)
+	}
+}
+
+// testRateLimitsReserve: of attempts reserved at the same time, exactly the
+// allowance is let through; a lock refuses every one; once it has ended one
+// more may try; a refund gives one back.
+func testRateLimitsReserve(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	const allowance, n = 5, 20
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	allowed := 0
+	for range n {
+		wg.Go(func() {
+			_, ok, err := s.RateLimits().Reserve(ctx, "reserve", allowance, time.Now(), time.Now().Add(24*time.Hour))
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				mu.Lock()
+				allowed++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if allowed != allowance {
+		t.Fatalf("%d of %d concurrent reservations allowed, want %d", allowed, n, allowance)
+	}
+	must(t, s.RateLimits().Refund(ctx, "reserve"))
+	if _, ok, _ := s.RateLimits().Reserve(ctx, "reserve", allowance, time.Now(), time.Now().Add(24*time.Hour)); !ok {
+		t.Fatal("a refunded attempt was not given back")
+	}
+	must(t, s.RateLimits().Lock(ctx, "reserve", time.Now().Add(time.Hour)))
+	c, ok, err := s.RateLimits().Reserve(ctx, "reserve", allowance, time.Now(), time.Now().Add(24*time.Hour))
+	if err != nil || ok || c.LockedUntil == nil || c.Failures != allowance {
+		t.Fatalf("while locked: %+v, %v, %v; want refused and unchanged", c, ok, err)
+	}
+	later := time.Now().Add(61 * time.Minute)
+	if _, ok, _ := s.RateLimits().Reserve(ctx, "reserve", allowance, later, later.Add(24*time.Hour)); !ok {
+		t.Fatal("no attempt allowed once the lock ended")
+	}
+	if _, ok, _ := s.RateLimits().Reserve(ctx, "reserve", allowance, later, later.Add(24*time.Hour)); ok {
+		t.Fatal("two attempts allowed after one lock")
 	}
 }
 
