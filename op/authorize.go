@@ -77,8 +77,15 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		ResponseMode: "query", CodeChallenge: params.CodeChallenge, CodeChallengeMethod: params.CodeChallengeMethod,
 		Prompt: params.Prompt, MaxAge: params.MaxAge, LoginHint: params.LoginHint, HintSubject: hintSubject,
 		ACRValues: params.ACRValues, Claims: params.Claims, ExpiresAt: time.Now().Add(authRequestTTL),
+		BrowserHash: storage.HashSecret(p.flowCookie(w, r)), ClientNetwork: clientNetwork(r),
 	}
-	if err := p.store.AuthRequests().Create(r.Context(), ar); err != nil {
+	err = p.store.AuthRequests().Create(r.Context(), ar, p.cfg.MaxPendingPerNetwork)
+	if errors.Is(err, storage.ErrTooManyPending) {
+		p.log.WarnContext(r.Context(), "authorize: too many unfinished sign-ins", "network", ar.ClientNetwork)
+		p.errorPage(w, r, http.StatusTooManyRequests, "Too many sign-ins were started from your network and not finished. Finish or close the ones that are open, or try again later.")
+		return
+	}
+	if err != nil {
 		p.log.ErrorContext(r.Context(), "authorize: store request", "error", err)
 		back.fail(w, r, oidc.ErrServerError().WithDescription("the request could not be stored; please try again"))
 		return

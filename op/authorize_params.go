@@ -29,12 +29,25 @@ type authorizeParams struct {
 	Claims              string // raw JSON, validated
 }
 
-// Parameter size limits: generous for any real client, small enough that
-// nothing oversized reaches the database.
-const (
-	maxParamLength = 4096
-	maxLongParam   = 16 << 10 // claims, id_token_hint
-)
+// paramLimits bound, in bytes, each parameter a request may carry: far
+// above what real clients send, small enough that a stored request stays
+// around 10 KB at most. Parameters not listed are bounded by maxParamLength
+// and never stored.
+var paramLimits = map[string]int{
+	"state":          1024,
+	"nonce":          1024,
+	"login_hint":     256,
+	"claims":         4096,
+	"scope":          1024,
+	"acr_values":     1024,
+	"redirect_uri":   2048, // and it must match a registered one exactly
+	"code_challenge": 128,  // S256 is 43 characters
+	"prompt":         64,
+	"max_age":        20,
+	"id_token_hint":  16 << 10, // only the subject it names is stored
+}
+
+const maxParamLength = 4096
 
 var promptValues = []string{oidc.PromptNone, oidc.PromptLogin, oidc.PromptConsent, oidc.PromptSelectAccount}
 
@@ -46,12 +59,12 @@ func parseAuthorizeParams(form url.Values) (*authorizeParams, *oidc.Error) {
 		if len(values) > 1 {
 			return nil, oidc.ErrInvalidRequest().WithDescription("parameter %s is repeated", safeName(name))
 		}
-		limit := maxParamLength
-		if name == "claims" || name == "id_token_hint" {
-			limit = maxLongParam
+		limit, ok := paramLimits[name]
+		if !ok {
+			limit = maxParamLength
 		}
 		if len(values[0]) > limit {
-			return nil, oidc.ErrInvalidRequest().WithDescription("parameter %s is too long", safeName(name))
+			return nil, oidc.ErrInvalidRequest().WithDescription("parameter %s is too long (at most %d bytes)", safeName(name), limit)
 		}
 		if !validText(values[0]) {
 			return nil, oidc.ErrInvalidRequest().WithDescription("parameter %s is not valid text", safeName(name))

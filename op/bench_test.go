@@ -90,7 +90,7 @@ func (e *env) readyCodes(n int, challenge string) []string {
 		ar := &storage.AuthRequest{ClientID: e.conf.ID, RedirectURI: confRedirect, Nonce: "n",
 			Scopes: storage.StringList{"openid", "email", "profile", "offline_access"}, ResponseMode: "query",
 			CodeChallenge: challenge, CodeChallengeMethod: "S256", ExpiresAt: time.Now().Add(time.Hour)}
-		must(e.t, e.store.AuthRequests().Create(e.ctx, ar))
+		must(e.t, e.store.AuthRequests().Create(e.ctx, ar, 1<<20))
 		_, session := storage.NewSecret()
 		must(e.t, e.store.AuthRequests().Complete(e.ctx, ar.ID, storage.Completion{Subject: e.user.ID, SessionHash: session,
 			AuthTime: authTime, AMR: []string{"pwd"}, ACR: acrPassword}))

@@ -39,6 +39,10 @@ func (p *Provider) callback(w http.ResponseWriter, r *http.Request) {
 		p.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
 		return
 	}
+	if !p.boundToBrowser(r, req) {
+		p.errorPage(w, r, http.StatusBadRequest, "This sign-in was started in another browser. Start again from the application, in this browser.")
+		return
+	}
 	back := authResponse{redirectURI: req.RedirectURI, state: req.State, iss: p.issuer}
 	switch {
 	case req.ErrorCode != "":

@@ -74,9 +74,9 @@ func FuzzAuthorizeParams(f *testing.F) {
 		if slices.Contains(p.Prompt, "none") && len(p.Prompt) > 1 {
 			t.Fatalf("accepted prompt %v", p.Prompt)
 		}
-		for _, v := range []string{p.State, p.Nonce, p.LoginHint, p.Claims, p.IDTokenHint} {
-			if !validText(v) || len(v) > maxLongParam {
-				t.Fatalf("accepted a value that cannot be stored: %q", v)
+		for name, v := range map[string]string{"state": p.State, "nonce": p.Nonce, "login_hint": p.LoginHint, "claims": p.Claims, "id_token_hint": p.IDTokenHint} {
+			if !validText(v) || len(v) > paramLimits[name] {
+				t.Fatalf("accepted a %s that cannot be stored: %q", name, v)
 			}
 		}
 		for name, vs := range form {

@@ -416,6 +416,7 @@ func jsonMust(t testing.TB, body []byte, v any) {
 // The hosted pages' side of the contract, as the tests stand in for them.
 const (
 	testCookie     = "gatehouse_session"
+	testFlowCookie = "gatehouse_flow"
 	testSignInPath = "/login"
 	testLogoutPath = "/logout"
 )
@@ -423,6 +424,7 @@ const (
 // withTestPages fills what main gives the provider from the hosted pages.
 func withTestPages(cfg Config) Config {
 	cfg.SessionCookie = testCookie
+	cfg.FlowCookie = testFlowCookie
 	cfg.SignInURL = func(id string) string { return testSignInPath + "?id=" + url.QueryEscape(id) }
 	cfg.SignOutURL = func(q url.Values) string { return testLogoutPath + "?" + q.Encode() }
 	cfg.ErrorPage = func(w http.ResponseWriter, r *http.Request, status int, heading, message string) {

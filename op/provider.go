@@ -28,9 +28,12 @@ type Config struct {
 	// once by main: the browser session cookie's name, where a sign-in and a
 	// sign-out happen, and the error page. All required.
 	SessionCookie string
-	SignInURL     func(authRequestID string) string
-	SignOutURL    func(q url.Values) string
-	ErrorPage     ErrorPage
+	// FlowCookie names the cookie that binds a sign-in to the browser that
+	// started it; the hosted pages check it at every step.
+	FlowCookie string
+	SignInURL  func(authRequestID string) string
+	SignOutURL func(q url.Values) string
+	ErrorPage  ErrorPage
 
 	AccessTokenTTL  time.Duration // default 15m
 	IDTokenTTL      time.Duration // default 1h
@@ -43,8 +46,11 @@ type Config struct {
 	CryptoKey [32]byte
 
 	KeysCacheMaxAge time.Duration // Cache-Control max-age of /keys, default 1h
-	Logger          *slog.Logger
-	Metrics         prometheus.Registerer // nil: metrics are kept but not exported
+	// MaxPendingPerNetwork bounds the unfinished sign-ins stored for one
+	// client address (an IPv6 /64). Default 10,000.
+	MaxPendingPerNetwork int
+	Logger               *slog.Logger
+	Metrics              prometheus.Registerer // nil: metrics are kept but not exported
 }
 
 // KeySource provides the signing keys (*signing.Manager). It is expected
@@ -126,8 +132,11 @@ func withDefaults(cfg Config) (Config, error) {
 	def(&cfg.RefreshTokenMax, 2160*time.Hour)
 	def(&cfg.SessionIdle, 30*time.Minute)
 	def(&cfg.KeysCacheMaxAge, time.Hour)
-	if cfg.SessionCookie == "" || cfg.SignInURL == nil || cfg.SignOutURL == nil || cfg.ErrorPage == nil {
-		return cfg, errors.New("op: the session cookie, the sign-in and sign-out pages and the error page are required")
+	if cfg.SessionCookie == "" || cfg.FlowCookie == "" || cfg.SignInURL == nil || cfg.SignOutURL == nil || cfg.ErrorPage == nil {
+		return cfg, errors.New("op: the session and flow cookies, the sign-in and sign-out pages and the error page are required")
+	}
+	if cfg.MaxPendingPerNetwork <= 0 {
+		cfg.MaxPendingPerNetwork = 10000
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -30,6 +30,12 @@ type AuthRequest struct {
 	Claims              string     `db:"claims"` // the claims parameter, raw JSON
 	CreatedAt           time.Time  `db:"created_at"`
 	ExpiresAt           time.Time  `db:"expires_at"`
+	// BrowserHash is the digest of the cookie of the browser that started
+	// the sign-in: no other browser may take its steps or its code. Nil for
+	// requests stored before sign-ins were bound.
+	BrowserHash []byte `db:"browser_hash"`
+	// ClientNetwork is the address (an IPv6 /64) the request came from.
+	ClientNetwork string `db:"client_network"`
 
 	// Set when the sign-in completes.
 	Subject     string     `db:"subject"`
@@ -67,19 +73,34 @@ func (s *Store) AuthRequests() AuthRequests { return AuthRequests{s.q} }
 
 const authRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_mode, code_challenge,
 	code_challenge_method, prompt, max_age, login_hint, hint_subject, acr_values, claims, created_at, expires_at,
-	subject, session_hash, auth_time, amr, acr, done, error_code, error_description, code_hash, code_expires_at, code_used_at`
+	subject, session_hash, auth_time, amr, acr, done, error_code, error_description, code_hash, code_expires_at, code_used_at,
+	browser_hash, client_network`
 
-// Create stores a new request, filling ID and CreatedAt; ExpiresAt must be set.
-func (r AuthRequests) Create(ctx context.Context, a *AuthRequest) error {
+// ErrTooManyPending refuses a request from a client network that already
+// has as many unfinished sign-ins as it may.
+var ErrTooManyPending = errors.New("too many unfinished sign-ins from this network")
+
+// Create stores a new request, filling ID and CreatedAt; ExpiresAt must be
+// set. It is refused with ErrTooManyPending when a.ClientNetwork already
+// has maxPending unexpired requests without a code or an error: the count
+// and the insert are one statement.
+func (r AuthRequests) Create(ctx context.Context, a *AuthRequest, maxPending int) error {
 	a.ID = newID()
 	a.CreatedAt = now()
-	_, err := r.q.ExecContext(ctx, `INSERT INTO auth_requests (id, client_id, redirect_uri, scopes, state, nonce,
+	res, err := r.q.ExecContext(ctx, `INSERT INTO auth_requests (id, client_id, redirect_uri, scopes, state, nonce,
 		response_mode, code_challenge, code_challenge_method, prompt, max_age, login_hint, hint_subject, acr_values,
-		claims, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		claims, created_at, expires_at, browser_hash, client_network)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19
+		WHERE (SELECT COUNT(*) FROM auth_requests WHERE client_network = $19 AND expires_at > $16
+			AND code_hash IS NULL AND error_code = '') < $20`,
 		a.ID, a.ClientID, a.RedirectURI, a.Scopes, a.State, a.Nonce, a.ResponseMode, a.CodeChallenge,
 		a.CodeChallengeMethod, a.Prompt, a.MaxAge, a.LoginHint, a.HintSubject, a.ACRValues, a.Claims,
-		a.CreatedAt, a.ExpiresAt.UTC().Truncate(time.Microsecond))
-	return wrap(err, "create auth request")
+		a.CreatedAt, a.ExpiresAt.UTC().Truncate(time.Microsecond), a.BrowserHash, a.ClientNetwork, maxPending)
+	err = expectOne(res, err, "create auth request")
+	if errors.Is(err, ErrNotFound) {
+		return ErrTooManyPending
+	}
+	return err
 }
 
 // Get returns an unexpired request.

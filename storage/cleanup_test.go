@@ -47,7 +47,7 @@ func (e *expiringRows) seed(t *testing.T, n int, exp time.Time) {
 	}
 	for range min(n, 20) {
 		mustDo(t, e.s.AuthRequests().Create(e.ctx, &storage.AuthRequest{ClientID: e.client.ID, RedirectURI: "https://app.example.com/cb",
-			Scopes: storage.StringList{"openid"}, ExpiresAt: exp}))
+			Scopes: storage.StringList{"openid"}, ExpiresAt: exp}, 1<<20))
 		_, digest := storage.NewSecret()
 		mustDo(t, e.s.Sessions().Create(e.ctx, &storage.Session{IDHash: digest, UserID: e.user.ID, AuthTime: time.Now(), ExpiresAt: exp}))
 		_, err := e.s.RateLimits().Fail(e.ctx, fmt.Sprintf("test:%x", digest[:8]), exp)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"crypto/subtle"
 	"errors"
 	"net/http"
 	"net/url"
@@ -43,8 +44,27 @@ func (u *UI) authRequest(w http.ResponseWriter, r *http.Request, id string) *sto
 	case err != nil:
 		u.serverError(w, r, "loading the auth request failed", err)
 		return nil
+	case !u.boundToBrowser(r, a):
+		u.renderError(w, r, errOtherBrowser)
+		return nil
 	}
 	return a
+}
+
+// errOtherBrowser answers a browser that opens a sign-in another browser
+// started: whoever learnt its address must not finish it.
+var errOtherBrowser = pageError{http.StatusBadRequest, "This sign-in was started in another browser",
+	"Start again from the application, in this browser."}
+
+// boundToBrowser reports whether r comes from the browser that started the
+// sign-in a (its flow cookie, set at /authorize, matches). Requests stored
+// before sign-ins were bound are not checked.
+func (u *UI) boundToBrowser(r *http.Request, a *storage.AuthRequest) bool {
+	if a.BrowserHash == nil {
+		return true
+	}
+	c, err := r.Cookie(u.cfg.FlowCookie)
+	return err == nil && subtle.ConstantTimeCompare(storage.HashSecret(c.Value), a.BrowserHash) == 1
 }
 
 // openAuthRequest is authRequest for a step page: a request that already

@@ -37,7 +37,7 @@ func BenchmarkPasswordStep(b *testing.B) {
 	must(b, store.Clients().Create(ctx, app))
 	a := &storage.AuthRequest{ClientID: app.ID, RedirectURI: app.RedirectURIs[0], Scopes: storage.StringList{"openid"},
 		ExpiresAt: time.Now().Add(time.Hour)}
-	must(b, store.AuthRequests().Create(ctx, a))
+	must(b, store.AuthRequests().Create(ctx, a, 1<<20))
 	body := url.Values{"id": {a.ID}, "email": {"alice@example.com"}, "password": {testPassword}}.Encode()
 
 	b.ReportAllocs()

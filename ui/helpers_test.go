@@ -171,7 +171,7 @@ func (e *testEnv) addAuthRequest(change func(a *storage.AuthRequest)) *storage.A
 	if change != nil {
 		change(a)
 	}
-	must(e.t, e.store.AuthRequests().Create(context.Background(), a))
+	must(e.t, e.store.AuthRequests().Create(context.Background(), a, 1<<20))
 	return a
 }
 

@@ -31,6 +31,9 @@ type Config struct {
 	// SessionCookie names the browser session cookie, which the provider
 	// reads too. Default SessionCookieName(SecureCookies).
 	SessionCookie string
+	// FlowCookie names the cookie the provider sets at /authorize to bind
+	// a sign-in to its browser. Default FlowCookieName(SecureCookies).
+	FlowCookie string
 	// SecureCookies marks cookies Secure (an https issuer).
 	SecureCookies bool
 	// SessionIdle and SessionMax are the browser session's idle and
@@ -65,6 +68,15 @@ func SessionCookieName(secure bool) string {
 		return "__Host-gatehouse_session"
 	}
 	return "gatehouse_session"
+}
+
+// FlowCookieName is the name of the cookie that binds a sign-in to the
+// browser that started it.
+func FlowCookieName(secure bool) string {
+	if secure {
+		return "__Host-gatehouse_flow"
+	}
+	return "gatehouse_flow"
 }
 
 // passwordHasher is what the password step needs of *password.Hasher.
@@ -126,6 +138,9 @@ func (c *Config) fillDefaults() error {
 	}
 	if c.SessionCookie == "" {
 		c.SessionCookie = SessionCookieName(c.SecureCookies)
+	}
+	if c.FlowCookie == "" {
+		c.FlowCookie = FlowCookieName(c.SecureCookies)
 	}
 	if strings.HasPrefix(c.SessionCookie, "__Host-") && !c.SecureCookies {
 		return fmt.Errorf("ui: the cookie name %q needs SecureCookies (browsers drop __Host- cookies without Secure)", c.SessionCookie)

@@ -72,7 +72,7 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 	}
 	secure := strings.HasPrefix(cfg.Issuer, "https://")
 	// The one browser session cookie, which the pages set and the provider reads.
-	cookie := ui.SessionCookieName(secure)
+	cookie, flow := ui.SessionCookieName(secure), ui.FlowCookieName(secure)
 	mailing, err := setUpMail(cfg, key, s.store, s.log, reg, true)
 	if err != nil {
 		return err
@@ -82,7 +82,7 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 	}
 	dir := directory.New(s.store, mailing.notifier)
 	pages, err := ui.New(ui.Config{
-		Issuer: cfg.Issuer, ProductName: "Gatehouse", SessionCookie: cookie, SecureCookies: secure,
+		Issuer: cfg.Issuer, ProductName: "Gatehouse", SessionCookie: cookie, FlowCookie: flow, SecureCookies: secure,
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Logger: s.log, Metrics: reg,
 		TOTPKey: key.Derive(secretkey.PurposeTOTPSecrets), RecoveryKey: key.Derive(secretkey.PurposeRecoveryCodes),
 		CallbackURL: op.CallbackURL, Directory: dir, MailConfigured: mailing.configured,
@@ -94,7 +94,7 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 	copy(cryptoKey[:], key.Derive(secretkey.PurposeTokenCrypto))
 	provider, err := op.New(op.Config{
 		Issuer:        cfg.Issuer,
-		SessionCookie: cookie, SignInURL: ui.SignInURL, SignOutURL: ui.SignOutURL, ErrorPage: pages.ErrorPage,
+		SessionCookie: cookie, FlowCookie: flow, SignInURL: ui.SignInURL, SignOutURL: ui.SignOutURL, ErrorPage: pages.ErrorPage,
 		AccessTokenTTL: cfg.AccessTokenTTL, IDTokenTTL: cfg.IDTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL, RefreshTokenMax: cfg.RefreshTokenMax,
 		SessionIdle: cfg.SessionIdle, CryptoKey: cryptoKey, KeysCacheMaxAge: signing.DefaultCacheMaxAge,
 		Logger: s.log, Metrics: reg,

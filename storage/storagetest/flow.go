@@ -35,7 +35,7 @@ func newAuthRequest(t *testing.T, s *storage.Store, ttl time.Duration) *storage.
 		State: "st", Nonce: "n", CodeChallenge: "abc", CodeChallengeMethod: "S256", Prompt: storage.StringList{"login"},
 		MaxAge: &maxAge, ACRValues: storage.StringList{"urn:gatehouse:acr:mfa"}, Claims: `{"id_token":{"acr":{"essential":true}}}`,
 		ExpiresAt: time.Now().Add(ttl)}
-	must(t, s.AuthRequests().Create(context.Background(), a))
+	must(t, s.AuthRequests().Create(context.Background(), a, 1<<20))
 	return a
 }
 
