@@ -78,6 +78,10 @@ func Record(ctx context.Context, tx *storage.Store, actor Actor, e Event) error 
 	return nil
 }
 
+// CleanUserAgent is a user agent as Gatehouse keeps it: valid UTF-8,
+// without control characters, at most 256 bytes.
+func CleanUserAgent(ua string) string { return clip(ua, maxUserAgent) }
+
 // clip makes s valid UTF-8 without control characters and at most n bytes
 // long, cut between characters, so any database accepts it.
 func clip(s string, n int) string {

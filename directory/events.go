@@ -42,3 +42,10 @@ const (
 	EventFactorLocked   EventType = "mfa.locked"
 	EventSignedOut      EventType = "signout"
 )
+
+// Browser sessions ended from the account page or the command line.
+const (
+	EventSessionEnded        EventType = "session.ended"        // one browser, by the user
+	EventOtherSessionsEnded  EventType = "session.others_ended" // every other browser, by the user
+	EventSignedOutEverywhere EventType = "user.signed_out"      // every browser and refresh token, by an operator
+)

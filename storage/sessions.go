@@ -16,6 +16,9 @@ type Session struct {
 	CreatedAt  time.Time  `db:"created_at"`
 	LastSeenAt time.Time  `db:"last_seen_at"`
 	ExpiresAt  time.Time  `db:"expires_at"` // absolute end
+	// Where the session signed in from, as the account page shows it.
+	UserAgent string `db:"user_agent"`
+	IP        string `db:"ip"`
 }
 
 // Sessions stores browser sessions.
@@ -24,15 +27,15 @@ type Sessions struct{ q queryer }
 // Sessions returns the session repository.
 func (s *Store) Sessions() Sessions { return Sessions{s.q} }
 
-const sessionColumns = `id_hash, user_id, auth_time, amr, mfa_time, created_at, last_seen_at, expires_at`
+const sessionColumns = `id_hash, user_id, auth_time, amr, mfa_time, created_at, last_seen_at, expires_at, user_agent, ip`
 
 // Create stores a session; CreatedAt and LastSeenAt are filled.
 func (r Sessions) Create(ctx context.Context, s *Session) error {
 	s.CreatedAt = now()
 	s.LastSeenAt = s.CreatedAt
-	_, err := r.q.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	_, err := r.q.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		s.IDHash, s.UserID, s.AuthTime.UTC().Truncate(time.Microsecond), s.AMR, utcPtr(s.MFATime), s.CreatedAt, s.LastSeenAt,
-		s.ExpiresAt.UTC().Truncate(time.Microsecond))
+		s.ExpiresAt.UTC().Truncate(time.Microsecond), s.UserAgent, s.IP)
 	return wrap(err, "create session")
 }
 
@@ -61,6 +64,28 @@ func (r Sessions) Replace(ctx context.Context, oldHash []byte, s *Session) error
 func (r Sessions) Delete(ctx context.Context, idHash []byte) error {
 	_, err := r.q.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, idHash)
 	return wrap(err, "delete session")
+}
+
+// Live lists the user's sessions that are live at t with this idle
+// lifetime, most recently seen first.
+func (r Sessions) Live(ctx context.Context, userID string, t time.Time, idle time.Duration) ([]Session, error) {
+	t = t.UTC()
+	var ss []Session
+	err := r.q.SelectContext(ctx, &ss, `SELECT `+sessionColumns+` FROM sessions
+		WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3 ORDER BY last_seen_at DESC`, userID, t, t.Add(-idle))
+	return ss, wrap(err, "list sessions")
+}
+
+// DeleteOfUser ends one session, only if it is the user's.
+func (r Sessions) DeleteOfUser(ctx context.Context, userID string, idHash []byte) error {
+	res, err := r.q.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1 AND user_id = $2`, idHash, userID)
+	return expectOne(res, err, "delete session")
+}
+
+// DeleteUserExcept ends every session of a user but keep.
+func (r Sessions) DeleteUserExcept(ctx context.Context, userID string, keep []byte) error {
+	_, err := r.q.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2`, userID, keep)
+	return wrap(err, "delete other sessions")
 }
 
 // DeleteUser ends every session of a user.

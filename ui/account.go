@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -37,6 +38,7 @@ func (u *UI) accountRoutes(r chi.Router) {
 	r.Get("/account/security/codes/regenerate", u.showRegenerate)
 	// The addresses forms post to, opened as pages, lead to the settings.
 	for _, path := range []string{"/account/security/password", "/account/security/totp/start",
+		"/account/security/sessions/end", "/account/security/sessions/end-others",
 		"/account/security/totp/confirm", "/account/security/codes/download"} {
 		r.Get(path, u.toAccountHome)
 	}
@@ -48,6 +50,8 @@ func (u *UI) accountRoutes(r chi.Router) {
 		r.Post("/account/security/totp/disable", u.disableTOTP)
 		r.Post("/account/security/codes/regenerate", u.regenerateCodes)
 		r.Post("/account/security/codes/download", u.downloadCodes)
+		r.Post("/account/security/sessions/end", u.endOneSession)
+		r.Post("/account/security/sessions/end-others", u.endOtherSessions)
 	})
 	r.HandleFunc("/account/*", u.notFound)
 }
@@ -136,6 +140,9 @@ type securityPage struct {
 	Notice string // what the last change did
 	// NoMail: the server cannot tell the user about changes by mail.
 	NoMail bool
+	// Sessions are the user's live browser sessions, this one included.
+	Sessions      []sessionRow
+	OtherSessions bool
 	// The authenticator app, when set up.
 	TOTP *factorSummary
 	// RecoveryCodesLeft counts the unused recovery codes.
@@ -156,6 +163,8 @@ func (p securityPage) FewCodesLeft() bool { return p.TOTP != nil && p.RecoveryCo
 // notices are the messages a change leaves for the page it returns to;
 // the query names one, so nothing from the URL is ever shown.
 var notices = map[string]string{
+	"session":  "That browser was signed out.",
+	"others":   "Every other browser was signed out, and applications there must sign you in again.",
 	"password": "Your password was changed. Other browsers where you were signed in were signed out.",
 	"disabled": "The authenticator app was removed. Sign-in now asks only for your password.",
 }
@@ -168,12 +177,20 @@ func (u *UI) renderSecurity(w http.ResponseWriter, r *http.Request, status int, 
 // securityPageFor fills what the page shows about a.
 func (u *UI) securityPageFor(ctx context.Context, a *accountSession) (securityPage, error) {
 	p := securityPage{Email: a.user.Email, NoMail: !u.cfg.MailConfigured}
+	live, err := u.store.Sessions().Live(ctx, a.user.ID, time.Now(), u.cfg.SessionIdle)
+	if err != nil {
+		return p, err
+	}
+	for i := range live {
+		row := sessionRowOf(&live[i], bytes.Equal(live[i].IDHash, a.hash))
+		p.Sessions = append(p.Sessions, row)
+		p.OtherSessions = p.OtherSessions || !row.Current
+	}
 	f := a.totp()
 	if f == nil {
 		return p, nil
 	}
 	p.TOTP = summarize(f)
-	var err error
 	p.RecoveryCodesLeft, err = u.store.RecoveryCodes().Remaining(ctx, a.user.ID)
 	return p, err
 }

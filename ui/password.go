@@ -233,6 +233,8 @@ func (u *UI) startSession(ctx context.Context, r *http.Request, a *storage.AuthR
 		AuthTime:  now,
 		AMR:       storage.StringList{string(mfa.AMRPassword)},
 		ExpiresAt: now.Add(u.cfg.SessionMax),
+		UserAgent: directory.CleanUserAgent(r.UserAgent()),
+		IP:        actor(r, "", "").IP,
 	}
 	old := u.cookieHash(r)
 	err := u.store.InTx(ctx, func(tx *storage.Store) error {

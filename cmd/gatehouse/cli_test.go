@@ -416,6 +416,38 @@ func TestUserJSONOutput(t *testing.T) {
 	})
 }
 
+func TestUserSignOut(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		d := newCLIDB(t, b)
+		d.ok("", "user", "create", "--email", "erin@example.com")
+		id := d.user("erin@example.com").ID
+		sessionValue, accessHash := signedInEverywhere(t, d.store(), id)
+		_, refreshHash := storage.NewSecret()
+		if err := d.store().Tokens().Create(context.Background(), &storage.Token{IDHash: refreshHash, Kind: storage.TokenRefresh,
+			FamilyID: "f", ClientID: "c", Subject: id, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		var out signedOut
+		d.okJSON(&out, "", "user", "sign-out", "--email", "ERIN@example.com")
+		if !out.SignedOut || out.ID != id {
+			t.Errorf("sign-out JSON %+v", out)
+		}
+		if _, err := d.store().Sessions().Touch(context.Background(), storage.HashSecret(sessionValue), time.Hour); err == nil {
+			t.Error("the browser session still works")
+		}
+		if tok, err := d.store().Tokens().Get(context.Background(), refreshHash); err != nil || tok.Active(time.Now()) {
+			t.Errorf("the refresh token is still active (%v)", err)
+		}
+		if tok, err := d.store().Tokens().Get(context.Background(), accessHash); err != nil || !tok.Active(time.Now()) {
+			t.Errorf("the access token should run out on its own (%v)", err)
+		}
+		if e := d.lastAudit("user.signed_out"); e.SubjectID != id {
+			t.Errorf("user.signed_out event %+v", e)
+		}
+		d.fails(`no user with email "nobody@example.com"`, "", "user", "sign-out", "--email", "nobody@example.com")
+	})
+}
+
 func TestUserListDisableEnable(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b storagetest.Backend) {
 		d := newCLIDB(t, b)

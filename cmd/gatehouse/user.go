@@ -23,6 +23,7 @@ func newUserCmd() *cobra.Command {
 		newUserSetPasswordCmd(),
 		newUserSetDisabledCmd("disable", true),
 		newUserSetDisabledCmd("enable", false),
+		newUserSignOutCmd(),
 	)
 }
 
@@ -232,6 +233,37 @@ func newUserSetDisabledCmd(verb string, disable bool) *cobra.Command {
 				text = fmt.Sprintf("Enabled %s: they can sign in again.", u.Email)
 			}
 			return emit(cmd, disabledResult{userInfo: userInfoOf(u), Changed: changed}, text)
+		},
+	}
+	cmd.Flags().StringVar(&email, "email", "", "the user's email `address`")
+	cmd.MarkFlagRequired("email")
+	return cmd
+}
+
+type signedOut struct {
+	userInfo
+	SignedOut bool `json:"signed_out"`
+}
+
+func newUserSignOutCmd() *cobra.Command {
+	var email string
+	cmd := &cobra.Command{
+		Use:   "sign-out --email E",
+		Short: "End every browser session and refresh token of a user",
+		Long: "Ends every browser session of the user and revokes their refresh tokens: they must\n" +
+			"sign in again everywhere. Their password and second factors stay as they are.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var u *storage.User
+			err := withDirectory(cmd, func(ctx context.Context, dir *directory.Directory) (err error) {
+				u, err = dir.SignOut(ctx, directory.Operator(), email)
+				return err
+			})
+			if err != nil {
+				return subject{email: email}.explain(err)
+			}
+			return emit(cmd, signedOut{userInfo: userInfoOf(u), SignedOut: true},
+				fmt.Sprintf("Signed %s out everywhere: every browser session ended and every refresh token was revoked.", u.Email))
 		},
 	}
 	cmd.Flags().StringVar(&email, "email", "", "the user's email `address`")
