@@ -22,18 +22,18 @@ func (e *busyError) Error() string        { return ErrBusy.Error() }
 func (e *busyError) Is(target error) bool { return target == ErrBusy }
 func (e *busyError) Unwrap() error        { return e.cause }
 
-// acquire takes a hashing slot, waiting at most MaxWait or until ctx ends.
-// Each hash holds tens of MiB and a CPU, so queueing more than a short wait's
-// worth of them would only turn a burst into a memory or CPU exhaustion.
+// acquire takes a hashing slot, waiting at most MaxWait or until ctx ends,
+// in the fair queue of the caller's Fairness (see WithFairness). Each hash
+// holds tens of MiB and a CPU, so queueing more than a short wait's worth
+// of them would only turn a burst into a memory or CPU exhaustion.
 func (h *Hasher) acquire(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return &busyError{cause: err}
 	}
-	select {
-	case h.slots <- struct{}{}:
+	if h.slots.tryTake() {
 		return nil
-	default:
 	}
+	w := h.slots.enqueue(fairnessOf(ctx))
 	if h.onWait != nil {
 		h.onWait()
 	}
@@ -44,13 +44,19 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	select {
-	case h.slots <- struct{}{}:
+	case <-w.ready:
 		return nil
 	case <-timer.C:
+		if h.slots.leave(w) {
+			return nil // handed a slot as the wait ran out
+		}
 		return ErrBusy
 	case <-ctx.Done():
+		if h.slots.leave(w) {
+			h.slots.release()
+		}
 		return &busyError{cause: ctx.Err()}
 	}
 }
 
-func (h *Hasher) release() { <-h.slots }
+func (h *Hasher) release() { h.slots.release() }

@@ -11,10 +11,12 @@ import (
 // holdSlot takes h's only hashing slot, as a long-running hash would.
 func holdSlot(t *testing.T, h *Hasher) {
 	t.Helper()
-	if cap(h.slots) != 1 {
-		t.Fatalf("hasher has %d slots, want 1", cap(h.slots))
+	if h.slots.size != 1 {
+		t.Fatalf("hasher has %d slots, want 1", h.slots.size)
 	}
-	h.slots <- struct{}{}
+	if !h.slots.tryTake() {
+		t.Fatal("the slot was taken already")
+	}
 }
 
 func TestBusyWhenEverySlotStaysTaken(t *testing.T) {
@@ -44,7 +46,7 @@ func TestWaiterGetsTheSlotWhenItIsFreed(t *testing.T) {
 	if _, err := h.Hash(context.Background(), "password"); err != nil {
 		t.Fatalf("Hash() error = %v, want success once the slot is freed", err)
 	}
-	if len(h.slots) != 0 {
+	if h.slots.inUse() != 0 {
 		t.Fatal("the slot was not given back after hashing")
 	}
 }
@@ -73,16 +75,16 @@ func TestEndedContextDoesNotHash(t *testing.T) {
 	if _, err := h.Hash(ctx, "password"); !errors.Is(err, ErrBusy) {
 		t.Fatalf("Hash() error = %v, want ErrBusy", err)
 	}
-	if len(h.slots) != 0 {
+	if h.slots.inUse() != 0 {
 		t.Fatal("a slot stayed taken")
 	}
 }
 
 func TestConcurrencyDefaultsToCPUs(t *testing.T) {
-	if got, want := cap(newTestHasher(0).slots), runtime.NumCPU(); got != want {
+	if got, want := newTestHasher(0).slots.size, runtime.NumCPU(); got != want {
 		t.Fatalf("hasher with default concurrency has %d slots, want one per CPU (%d)", got, want)
 	}
-	if got := cap(newTestHasher(3).slots); got != 3 {
+	if got := newTestHasher(3).slots.size; got != 3 {
 		t.Fatalf("hasher has %d slots, want 3", got)
 	}
 }

@@ -12,15 +12,15 @@ import (
 )
 
 // Hasher hashes and verifies passwords with argon2id, running at most a
-// fixed number of hashes at once (a semaphore). It is safe for concurrent
-// use.
+// fixed number of hashes at once, handed out fairly under contention (see
+// Fairness). It is safe for concurrent use.
 type Hasher struct {
 	// MaxWait is how long a caller waits for a free hashing slot before
 	// getting ErrBusy. Zero means DefaultMaxWait. Set it before first use.
 	MaxWait time.Duration
 
 	params Params
-	slots  chan struct{}
+	slots  *slots
 	limits limits
 	dummy  phcHash
 
@@ -47,7 +47,7 @@ func newHasher(p Params, concurrency int) *Hasher {
 	}
 	return &Hasher{
 		params: p,
-		slots:  make(chan struct{}, concurrency),
+		slots:  newSlots(concurrency),
 		limits: storedHashLimits,
 		// A hash of nothing anyone knows, with the hasher's own settings,
 		// so checking against it costs what checking a real one does.

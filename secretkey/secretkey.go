@@ -28,6 +28,7 @@ const (
 	PurposeTokenCrypto   Purpose = "gatehouse token and code encryption v1"
 	PurposeRecoveryCodes Purpose = "gatehouse recovery code hmac v1"
 	PurposeMailOutbox    Purpose = "gatehouse mail outbox encryption v1"
+	PurposeDeviceCookies Purpose = "gatehouse device cookie hmac v1"
 )
 
 // ErrMalformed is returned for a key that is not 32 bytes in standard base64.

@@ -52,7 +52,7 @@ func TestGenerateIsRandomAndRoundTrips(t *testing.T) {
 func TestDeriveSeparatesPurposes(t *testing.T) {
 	k, _ := Generate()
 	other, _ := Generate()
-	purposes := []Purpose{PurposeTOTPSecrets, PurposeSigningKeys, PurposeTokenCrypto, PurposeRecoveryCodes, PurposeMailOutbox}
+	purposes := []Purpose{PurposeTOTPSecrets, PurposeSigningKeys, PurposeTokenCrypto, PurposeRecoveryCodes, PurposeMailOutbox, PurposeDeviceCookies}
 	seen := map[string]Purpose{}
 	for _, p := range purposes {
 		d := k.Derive(p)

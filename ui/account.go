@@ -251,7 +251,8 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) {
 	// The current password is guessed no faster here than at sign-in: the
 	// same limits, reserved before the hash.
 	now := time.Now()
-	attempt, until, err := reservePassword(ctx, u.store.RateLimits(), a.user.Email, middleware.ClientIPFrom(ctx), now)
+	attempt, until, err := reservePassword(ctx, u.store.RateLimits(), a.user.Email, middleware.ClientIPFrom(ctx),
+		u.knownDevice(r, a.user.ID, now), now)
 	if err != nil {
 		u.serverError(w, r, "reserving the password attempt failed", err)
 		return
@@ -262,10 +263,11 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) {
 		u.renderSecurity(w, r, http.StatusTooManyRequests, p)
 		return
 	}
-	refusal, err := u.checkPassword(ctx, a.user, current)
+	fair := fairly(ctx, a.user.Email, middleware.ClientIPFrom(ctx))
+	refusal, err := u.checkPassword(fair, a.user, current)
 	if err == nil && refusal == "" {
 		var hash string
-		if hash, err = u.hasher.Hash(ctx, next); err == nil {
+		if hash, err = u.hasher.Hash(fair, next); err == nil {
 			err = u.storeNewPassword(ctx, w, r, a, hash, attempt.emailKey())
 		}
 	}

@@ -71,7 +71,19 @@ func (u *UI) submitPassword(w http.ResponseWriter, r *http.Request) {
 
 	ctx := r.Context()
 	start := time.Now()
-	attempt, until, err := reservePassword(ctx, u.store.RateLimits(), email, middleware.ClientIPFrom(ctx), start)
+	user, err := u.store.Users().GetByEmail(ctx, email)
+	if errors.Is(err, storage.ErrNotFound) {
+		user, err = nil, nil
+	}
+	if err != nil {
+		u.serverError(w, r, "looking up the user failed", err)
+		return
+	}
+	device := ""
+	if user != nil {
+		device = u.knownDevice(r, user.ID, start)
+	}
+	attempt, until, err := reservePassword(ctx, u.store.RateLimits(), email, middleware.ClientIPFrom(ctx), device, start)
 	if err != nil {
 		u.serverError(w, r, "reserving the password attempt failed", err)
 		return
@@ -83,17 +95,8 @@ func (u *UI) submitPassword(w http.ResponseWriter, r *http.Request) {
 		u.renderPassword(w, r, http.StatusTooManyRequests, page)
 		return
 	}
-	user, err := u.store.Users().GetByEmail(ctx, email)
-	if errors.Is(err, storage.ErrNotFound) {
-		user, err = nil, nil
-	}
-	if err != nil {
-		u.refund(ctx, attempt)
-		u.serverError(w, r, "looking up the user failed", err)
-		return
-	}
 
-	refusal, err := u.checkPassword(ctx, user, plain)
+	refusal, err := u.checkPassword(fairly(ctx, email, middleware.ClientIPFrom(ctx)), user, plain)
 	if errors.Is(err, password.ErrBusy) {
 		u.refund(ctx, attempt)
 		u.metrics.signin(factorPassword, outcomeBusy)
@@ -132,6 +135,7 @@ func (u *UI) submitPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u.setSessionCookie(w, secret)
+	u.setDeviceCookie(w, user.ID, time.Now())
 	u.metrics.signin(factorPassword, outcomeSuccess)
 	u.metrics.passwordDuration.Observe(time.Since(start).Seconds())
 	http.Redirect(w, r, dispatcherURL(a.ID), http.StatusSeeOther)

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/password"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -25,6 +26,10 @@ var (
 	// Consecutive failures for one email, known or not: the answer must not
 	// tell whether an account exists. A success resets it.
 	emailLimit = limit{kind: "email", prefix: "pw:email:", threshold: 5,
+		firstLock: 30 * time.Second, maxLock: 15 * time.Minute, forget: 24 * time.Hour}
+	// Attempts from a known browser (see device.go) for its own account,
+	// counted apart from the email and the address it shares with others.
+	deviceLimit = limit{kind: "device", prefix: "pw:device:", threshold: 5,
 		firstLock: 30 * time.Second, maxLock: 15 * time.Minute, forget: 24 * time.Hour}
 	// Failures from one client address, whatever the email. Successes are
 	// neither counted nor reset it: an office NAT or a load balancer sends
@@ -60,12 +65,27 @@ func passwordCounters(email string, ip netip.Addr) []counter {
 	if !ip.IsValid() {
 		return cs
 	}
-	key := ip.String()
-	if !ip.Is4() {
-		p, _ := ip.Prefix(64)
-		key = p.String()
+	return append(cs, counter{ipLimit, ipLimit.prefix + networkOf(ip)})
+}
+
+// networkOf names the network a client is counted by: its IPv4 address,
+// or the /64 of an IPv6 one.
+func networkOf(ip netip.Addr) string {
+	if ip.Is4() {
+		return ip.String()
 	}
-	return append(cs, counter{ipLimit, ipLimit.prefix + key})
+	p, _ := ip.Prefix(64)
+	return p.String()
+}
+
+// fairly marks ctx with who a password check is for, so hashing slots are
+// shared fairly between networks and accounts under contention.
+func fairly(ctx context.Context, email string, ip netip.Addr) context.Context {
+	network := ""
+	if ip.IsValid() {
+		network = networkOf(ip)
+	}
+	return password.WithFairness(ctx, password.Fairness{Network: network, Account: storage.NormalizeEmail(email)})
 }
 
 // passwordAttempt is one password check, reserved against its limits
@@ -80,8 +100,15 @@ type passwordAttempt struct {
 // the email's counter, in one conditional write every replica agrees on.
 // A refused attempt gets until, when to come back: nothing about the
 // password was looked at, so the answer is the same whatever it is.
-func reservePassword(ctx context.Context, rl storage.RateLimits, email string, ip netip.Addr, now time.Time) (*passwordAttempt, time.Time, error) {
+//
+// From a known browser (device, see knownDevice) the attempt is counted on
+// that browser's own counter instead: a lock others set on the email or the
+// address does not hold it.
+func reservePassword(ctx context.Context, rl storage.RateLimits, email string, ip netip.Addr, device string, now time.Time) (*passwordAttempt, time.Time, error) {
 	cs := passwordCounters(email, ip)
+	if device != "" {
+		cs = []counter{{deviceLimit, deviceLimit.prefix + device}}
+	}
 	var until time.Time
 	for _, c := range cs[1:] {
 		got, err := rl.Get(ctx, c.key)

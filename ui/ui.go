@@ -46,6 +46,10 @@ type Config struct {
 	// TOTPKey encrypts authenticator secrets: the secret key derived with
 	// secretkey.PurposeTOTPSecrets (32 bytes).
 	TOTPKey []byte
+	// DeviceKey signs device cookies: the secret key derived with
+	// secretkey.PurposeDeviceCookies. Empty: no browser is known, so a
+	// lock on an email or address holds for its owner too.
+	DeviceKey []byte
 	// RecoveryKey is the HMAC key of recovery codes: the secret key derived
 	// with secretkey.PurposeRecoveryCodes (32 bytes).
 	RecoveryKey []byte

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -67,6 +68,9 @@ func runServe(cmd *cobra.Command, noMigrate bool) error {
 		if n > 0 {
 			log.Info("applied database migrations", "count", n)
 		}
+	}
+	if before, after := hashHeadroom(runtime.NumCPU()); after != before {
+		log.Info("more Go processors than hashing slots, so hashing never starves the token endpoint", "gomaxprocs", after)
 	}
 	srv, err := newServer(ctx, cfg, key, st, log)
 	if err != nil {
@@ -144,4 +148,17 @@ func (h warnAndAbove) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h warnAndAbove) WithGroup(name string) slog.Handler {
 	return warnAndAbove{h.Handler.WithGroup(name)}
+}
+
+// hashHeadroom gives the Go scheduler more processors than there are
+// password hashing slots (one per CPU, see package password), so that token
+// requests and pages keep running while every slot hashes: a hash holds its
+// processor for tens of milliseconds.
+func hashHeadroom(slots int) (before, after int) {
+	before = runtime.GOMAXPROCS(0)
+	if before > slots {
+		return before, before
+	}
+	runtime.GOMAXPROCS(slots + 2)
+	return before, slots + 2
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -255,3 +256,12 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestHashingNeverTakesEveryProcessor(t *testing.T) {
+	slots := runtime.NumCPU()
+	before, after := hashHeadroom(slots)
+	defer runtime.GOMAXPROCS(before)
+	if got := runtime.GOMAXPROCS(0); got != after || got <= slots {
+		t.Fatalf("GOMAXPROCS %d (reported %d) with %d hashing slots: want more processors than slots", got, after, slots)
+	}
+}
