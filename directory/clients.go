@@ -18,6 +18,7 @@ type NewClient struct {
 	RequireMFA             bool
 	AdminAPI               bool
 	JWTAccessTokens        bool
+	ResourceServer         bool   // an API that may introspect other clients' access tokens
 	OrgSlug                string // the organisation that owns it, if any
 }
 
@@ -32,6 +33,7 @@ type ClientView struct {
 	RequireMFA             bool      `json:"require_mfa"`
 	AdminAPI               bool      `json:"admin_api"`
 	JWTAccessTokens        bool      `json:"jwt_access_tokens"`
+	ResourceServer         bool      `json:"resource_server"`
 	Org                    string    `json:"org"` // the organisation's slug, or ""
 	CreatedAt              time.Time `json:"created_at"`
 }
@@ -48,6 +50,7 @@ func ViewClient(c *storage.Client, orgSlug string) ClientView {
 		RequireMFA:             c.RequireMFA,
 		AdminAPI:               c.AdminAPI,
 		JWTAccessTokens:        c.JWTAccessTokens,
+		ResourceServer:         c.ResourceServer,
 		Org:                    orgSlug,
 		CreatedAt:              c.CreatedAt,
 	}
@@ -101,6 +104,7 @@ func (d *Directory) CreateClient(ctx context.Context, actor Actor, n NewClient) 
 		RequireMFA:             n.RequireMFA,
 		AdminAPI:               n.AdminAPI,
 		JWTAccessTokens:        n.JWTAccessTokens,
+		ResourceServer:         n.ResourceServer,
 	}
 	if !n.Public {
 		secret, c.SecretHash = storage.NewSecret()

@@ -112,6 +112,20 @@ func guardForm(next http.Handler) http.Handler {
 	})
 }
 
+// guardIntrospection is guardForm for the introspection endpoint, which
+// only authenticated clients may call (RFC 7662 §2.1): a request that
+// names no client at all is answered 401, not 400.
+func guardIntrospection(next http.Handler) http.Handler {
+	return guardForm(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, _, basic := r.BasicAuth(); !basic && r.PostForm.Get("client_id") == "" && r.PostForm.Get("client_assertion") == "" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="gatehouse"`)
+			writeOAuthError(w, &requestError{http.StatusUnauthorized, "invalid_client", "client authentication is required"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	}))
+}
+
 func checkFormPost(w http.ResponseWriter, r *http.Request) *requestError {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)

@@ -14,23 +14,35 @@ import (
 // Introspect answers RFC 7662 for an authenticated confidential client:
 // for an access or refresh token that is known, unexpired, unrevoked and
 // whose user may still sign in, what it grants and how the user signed in;
-// for anything else only {"active": false}.
+// for anything else only {"active": false}. A client learns about its own
+// tokens only, except that a resource server (an API) may introspect the
+// access tokens presented to it (RFC 7662 §2.1, §4).
 func (s *server) Introspect(ctx context.Context, r *zop.Request[zop.IntrospectionRequest]) (*zop.Response, error) {
 	cc := r.Data.ClientCredentials
 	if cc.ClientAssertion != "" {
 		return nil, invalidClient("client assertions are not supported")
 	}
-	if _, err := s.p.authenticateClient(ctx, cc.ClientID, cc.ClientSecret); err != nil {
+	caller, err := s.p.authenticateClient(ctx, cc.ClientID, cc.ClientSecret)
+	if err != nil {
 		return nil, err
+	}
+	if caller.Public {
+		return nil, invalidClient("public clients cannot introspect tokens")
 	}
 	tok, err := s.p.introspectedToken(ctx, r.Data.Token)
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
-	if tok == nil {
+	if tok == nil || !mayIntrospect(caller, tok) {
 		return zop.NewResponse(&oidc.IntrospectionResponse{Active: false}), nil
 	}
 	return zop.NewResponse(s.p.introspection(tok)), nil
+}
+
+// mayIntrospect: a token's own client may introspect it; a resource server
+// any access token; nobody else anything.
+func mayIntrospect(caller *storage.Client, tok *storage.Token) bool {
+	return tok.ClientID == caller.ID || (caller.ResourceServer && tok.Kind == storage.TokenAccess)
 }
 
 // introspectedToken finds an active access token, or else an active

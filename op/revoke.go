@@ -12,15 +12,22 @@ import (
 
 // Revocation implements RFC 7009. Revoking an access token ends that
 // token; revoking a refresh token ends every token of its sign-in (the
-// family). Only the client a token was issued to can revoke it. An
-// unknown token, or another client's, is answered 200 like a success, so
-// the endpoint reveals nothing about tokens.
+// family). Only the client a token was issued to can revoke it: another
+// client's request is refused (RFC 7009 §2.1). An unknown, expired or
+// already revoked token is answered 200 (§2.2).
 func (s *server) Revocation(ctx context.Context, r *zop.ClientRequest[oidc.RevocationRequest]) (*zop.Response, error) {
-	if err := s.p.revoke(ctx, r.Client.GetID(), r.Data.Token); err != nil {
+	err := s.p.revoke(ctx, r.Client.GetID(), r.Data.Token)
+	if errors.Is(err, errNotYourToken) {
+		return nil, zop.RevocationError(oidc.ErrUnauthorizedClient().WithDescription("the token was not issued to this client"))
+	}
+	if err != nil {
 		return nil, zop.RevocationError(oidc.ErrServerError().WithParent(err))
 	}
 	return zop.NewResponse(nil), nil
 }
+
+// errNotYourToken refuses revoking a token issued to another client.
+var errNotYourToken = errors.New("token of another client")
 
 func (p *Provider) revoke(ctx context.Context, clientID, raw string) error {
 	if raw == "" || len(raw) > maxTokenLength {
@@ -29,7 +36,10 @@ func (p *Provider) revoke(ctx context.Context, clientID, raw string) error {
 	if id, _, ok := p.decodeAccessToken(ctx, raw); ok {
 		hash := storage.HashSecret(id)
 		tok, err := p.store.Tokens().Get(ctx, hash)
-		if err == nil && tok.Kind == storage.TokenAccess && tok.ClientID == clientID {
+		if err == nil && tok.Kind == storage.TokenAccess {
+			if tok.ClientID != clientID {
+				return errNotYourToken
+			}
 			return p.store.Tokens().Revoke(ctx, hash)
 		}
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
@@ -44,8 +54,11 @@ func (p *Provider) revoke(ctx context.Context, clientID, raw string) error {
 	if err != nil {
 		return err
 	}
-	if tok.Kind == storage.TokenRefresh && tok.ClientID == clientID {
-		return p.store.Tokens().RevokeFamily(ctx, tok.FamilyID)
+	if tok.Kind != storage.TokenRefresh {
+		return nil
 	}
-	return nil
+	if tok.ClientID != clientID {
+		return errNotYourToken
+	}
+	return p.store.Tokens().RevokeFamily(ctx, tok.FamilyID)
 }

@@ -65,7 +65,7 @@ func (p *Provider) routes(lib http.Handler) http.Handler {
 	mux.Handle(pathDiscovery, c(guardGet(lib)))
 	mux.Handle(pathKeys, c(guardGet(lib)))
 	mux.Handle(pathToken, c(p.metrics.instrument(guardToken(lib))))
-	mux.Handle(pathIntrospection, c(guardForm(lib)))
+	mux.Handle(pathIntrospection, c(guardIntrospection(lib)))
 	mux.Handle(pathRevocation, c(guardForm(lib)))
 	mux.Handle(pathUserinfo, c(guardUserinfo(lib)))
 	return mux
