@@ -39,7 +39,10 @@ type Config struct {
 	IDTokenTTL      time.Duration // default 1h
 	RefreshTokenTTL time.Duration // default 720h, sliding: renewed on each rotation
 	RefreshTokenMax time.Duration // default 2160h: a refresh token family's absolute lifetime
-	SessionIdle     time.Duration // default 30m
+	// RefreshReuseGrace: a refresh token presented again by its client this
+	// soon after its rotation is a retry, not a reuse. Zero turns it off.
+	RefreshReuseGrace time.Duration
+	SessionIdle       time.Duration // default 30m
 
 	// CryptoKey encrypts opaque access tokens. Every replica must derive the
 	// same key from the secret key, or tokens break across replicas.

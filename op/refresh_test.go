@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,6 +138,58 @@ func TestRefreshFamilyEndsAtItsAbsoluteLifetime(t *testing.T) {
 		must(t, err)
 		if status, body := e.refresh(e.conf, e.secret, next["refresh_token"].(string), nil); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
 			t.Errorf("refresh after the family's end: %d %v, want invalid_grant", status, body)
+		}
+	})
+}
+
+// Within the reuse grace, a refresh token its client presents again (a
+// retry after a lost answer, parallel requests) gets a fresh pair of the
+// same family instead of revoking it; after the grace, reuse revokes.
+func TestRefreshReuseGrace(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		e.p.cfg.RefreshReuseGrace = 10 * time.Second
+		first := e.signIn(e.rp(e.conf, e.secret))
+		old := first.token.RefreshToken
+
+		// Parallel requests with one token all get tokens.
+		const n = 4
+		var wg sync.WaitGroup
+		children := make([]string, n)
+		for i := range n {
+			wg.Go(func() {
+				status, body := e.refresh(e.conf, e.secret, old, nil)
+				if status != http.StatusOK {
+					t.Errorf("parallel refresh %d: %d %v", i, status, body)
+					return
+				}
+				children[i] = body["refresh_token"].(string)
+			})
+		}
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+		for i, c := range children {
+			if !active(e.introspect(c)) {
+				t.Errorf("child %d of the parallel refreshes is not active", i)
+			}
+		}
+		// Another client presenting it is still refused.
+		status, _ := e.refresh(e.pub, "", old, nil)
+		if status != http.StatusBadRequest {
+			t.Errorf("another client within the grace: %d", status)
+		}
+		// After the grace, presenting it again is reuse.
+		_, err := e.store.DB().ExecContext(e.ctx, `UPDATE tokens SET rotated_at = $1 WHERE id_hash = $2`,
+			time.Now().Add(-time.Minute).UTC(), storage.HashSecret(old))
+		must(t, err)
+		if status, body := e.refresh(e.conf, e.secret, old, nil); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Fatalf("reuse after the grace: %d %v", status, body)
+		}
+		for i, c := range children {
+			if active(e.introspect(c)) {
+				t.Errorf("child %d survived a reuse after the grace", i)
+			}
 		}
 	})
 }

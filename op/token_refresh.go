@@ -15,7 +15,10 @@ import (
 // RefreshToken rotates a refresh token: the presented one is used up and a
 // new access token, refresh token (same family) and ID token are issued.
 // A refresh token presented by another client is refused without being
-// used up; one presented a second time revokes its whole family.
+// used up; one presented a second time revokes its whole family, unless
+// its own client presents it again within the reuse grace (a retry after a
+// lost answer, parallel requests): then it gets one more fresh pair of the
+// same family, and both children stay usable.
 func (s *server) RefreshToken(ctx context.Context, r *zop.ClientRequest[oidc.RefreshTokenRequest]) (*zop.Response, error) {
 	hash := storage.HashSecret(r.Data.RefreshToken)
 	tok, err := s.p.store.Tokens().Get(ctx, hash)
@@ -28,7 +31,7 @@ func (s *server) RefreshToken(ctx context.Context, r *zop.ClientRequest[oidc.Ref
 	if tok.Kind != storage.TokenRefresh || tok.ClientID != r.Client.GetID() {
 		return nil, errRefreshInvalid()
 	}
-	if tok.RotatedAt != nil {
+	if tok.RotatedAt != nil && !tok.RotatedAt.After(s.p.graceFrom(time.Now())) {
 		return nil, s.p.refreshError(ctx, tok.FamilyID, storage.ErrTokenReused)
 	}
 	if tok.RevokedAt != nil || !time.Now().Before(tok.ExpiresAt) {

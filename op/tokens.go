@@ -77,7 +77,7 @@ func (s *Storage) issue(ctx context.Context, req zop.TokenRequest, withRefresh b
 		// The new refresh token keeps the scope of the one it replaces (RFC 6749 §6).
 		newRefresh(access, g.token.Scopes, g.token.FamilyExpiresAt)
 		err = s.p.store.InTx(ctx, func(tx *storage.Store) error {
-			if _, err := tx.Tokens().Rotate(ctx, g.tokenHash); err != nil {
+			if _, err := tx.Tokens().Rotate(ctx, g.tokenHash, s.p.graceFrom(now)); err != nil {
 				return err
 			}
 			return tx.Tokens().Create(ctx, tokenRows(access, refreshRow)...)
@@ -120,6 +120,15 @@ func fromToken(t *storage.Token, old *storage.Token, scopes []string) {
 	t.FamilyID, t.ClientID, t.Subject = old.FamilyID, old.ClientID, old.Subject
 	t.Scopes, t.Audience = scopes, storage.StringList{old.ClientID}
 	t.AuthTime, t.AMR, t.ACR = old.AuthTime, old.AMR, old.ACR
+}
+
+// graceFrom is the earliest rotation a refresh token presented again at
+// now may have had to count as a retry, not a reuse; with no grace, none.
+func (p *Provider) graceFrom(now time.Time) time.Time {
+	if p.cfg.RefreshReuseGrace <= 0 {
+		return now.Add(time.Hour) // after every rotation: none is within the grace
+	}
+	return now.Add(-p.cfg.RefreshReuseGrace)
 }
 
 // codeError turns a failed redemption into the client's error. A reused

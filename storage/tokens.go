@@ -84,9 +84,12 @@ func (r Tokens) Get(ctx context.Context, idHash []byte) (*Token, error) {
 }
 
 // Rotate marks an active refresh token used, exactly once across replicas.
-// A token rotated before makes it revoke its whole family and return
-// ErrTokenReused; an unknown, expired or revoked token is ErrNotFound.
-func (r Tokens) Rotate(ctx context.Context, idHash []byte) (*Token, error) {
+// A token rotated before is reuse: it revokes its whole family and returns
+// ErrTokenReused, unless it was rotated after graceFrom (a retry, or
+// parallel requests of its client, within the reuse grace): then it is
+// returned as it is and may be rotated into one more child. An unknown,
+// expired or revoked token is ErrNotFound.
+func (r Tokens) Rotate(ctx context.Context, idHash []byte, graceFrom time.Time) (*Token, error) {
 	t := now()
 	var tok Token
 	err := r.q.GetContext(ctx, &tok, `UPDATE tokens SET rotated_at = $1 WHERE id_hash = $2 AND kind = 'refresh'
@@ -98,6 +101,9 @@ func (r Tokens) Rotate(ctx context.Context, idHash []byte) (*Token, error) {
 	old, getErr := r.Get(ctx, idHash)
 	if getErr != nil || old.RotatedAt == nil {
 		return nil, ErrNotFound
+	}
+	if old.RotatedAt.After(graceFrom) && old.RevokedAt == nil && t.Before(old.ExpiresAt) {
+		return old, nil
 	}
 	if err := r.RevokeFamily(ctx, old.FamilyID); err != nil {
 		return nil, err

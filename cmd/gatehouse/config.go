@@ -26,9 +26,9 @@ import (
 
 // Config is the server configuration every command reads.
 type Config struct {
-	Addr, MetricsAddr, Issuer, Database, SecretKey, SigningAlg, SMTPURL, MailFrom, LogFormat string
-	TrustedProxies                                                                           []netip.Prefix
-	AccessTokenTTL, IDTokenTTL, RefreshTokenTTL, RefreshTokenMax, SessionIdle, SessionMax    time.Duration
+	Addr, MetricsAddr, Issuer, Database, SecretKey, SigningAlg, SMTPURL, MailFrom, LogFormat                 string
+	TrustedProxies                                                                                           []netip.Prefix
+	AccessTokenTTL, IDTokenTTL, RefreshTokenTTL, RefreshTokenMax, RefreshReuseGrace, SessionIdle, SessionMax time.Duration
 }
 
 // setting is one configuration flag; its name is also its YAML key and,
@@ -51,6 +51,7 @@ var settings = []setting{
 	{"id-token-ttl", "1h", "ID token lifetime (`duration`)"},
 	{"refresh-token-ttl", "720h", "refresh token lifetime, sliding (`duration`)"},
 	{"refresh-token-max", "2160h", "absolute lifetime of a refresh token family, however often it rotates (`duration`)"},
+	{"refresh-reuse-grace", "10s", "a refresh token presented again by its client within this `duration` is a retry, not a reuse; 0 turns it off"},
 	{"session-idle", "30m", "browser session idle lifetime (`duration`)"},
 	{"session-max", "12h", "browser session absolute lifetime (`duration`)"},
 	{"log-format", "text", "log `format`: text or json"},
@@ -159,20 +160,21 @@ func loadConfig(cmd *cobra.Command) (*Config, error) {
 	}
 	l := &loader{src: src, problems: problems}
 	c := &Config{
-		Addr:            l.addr(),
-		MetricsAddr:     l.metricsAddr(),
-		Issuer:          l.issuer(),
-		Database:        l.database(),
-		SigningAlg:      l.oneOf("signing-alg", "RS256", "ES256"),
-		SMTPURL:         l.smtpURL(),
-		TrustedProxies:  l.trustedProxies(),
-		AccessTokenTTL:  l.duration("access-token-ttl"),
-		IDTokenTTL:      l.duration("id-token-ttl"),
-		RefreshTokenTTL: l.duration("refresh-token-ttl"),
-		RefreshTokenMax: l.duration("refresh-token-max"),
-		SessionIdle:     l.duration("session-idle"),
-		SessionMax:      l.duration("session-max"),
-		LogFormat:       l.oneOf("log-format", "text", "json"),
+		Addr:              l.addr(),
+		MetricsAddr:       l.metricsAddr(),
+		Issuer:            l.issuer(),
+		Database:          l.database(),
+		SigningAlg:        l.oneOf("signing-alg", "RS256", "ES256"),
+		SMTPURL:           l.smtpURL(),
+		TrustedProxies:    l.trustedProxies(),
+		AccessTokenTTL:    l.duration("access-token-ttl"),
+		IDTokenTTL:        l.duration("id-token-ttl"),
+		RefreshTokenTTL:   l.duration("refresh-token-ttl"),
+		RefreshTokenMax:   l.duration("refresh-token-max"),
+		RefreshReuseGrace: l.durationOrZero("refresh-reuse-grace"),
+		SessionIdle:       l.duration("session-idle"),
+		SessionMax:        l.duration("session-max"),
+		LogFormat:         l.oneOf("log-format", "text", "json"),
 	}
 	c.SecretKey = l.secretKey(c.IsPostgres())
 	c.MailFrom = l.mailFrom(c.Issuer)
@@ -360,6 +362,19 @@ func (l *loader) duration(name string) time.Duration {
 		l.fail("%s: %q is not a duration (like 15m or 12h)", v.label, v.text)
 	case d <= 0:
 		l.fail("%s must be greater than zero", v.label)
+	}
+	return d
+}
+
+// durationOrZero is duration for a setting that 0 turns off.
+func (l *loader) durationOrZero(name string) time.Duration {
+	v := l.src.get(name)
+	d, err := time.ParseDuration(v.text)
+	switch {
+	case err != nil:
+		l.fail("%s: %q is not a duration (like 10s, or 0 for none)", v.label, v.text)
+	case d < 0:
+		l.fail("%s must not be negative", v.label)
 	}
 	return d
 }

@@ -92,7 +92,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		LogFormat:       "text",
 		AccessTokenTTL:  15 * time.Minute,
 		IDTokenTTL:      time.Hour,
-		RefreshTokenTTL: 720 * time.Hour, RefreshTokenMax: 2160 * time.Hour,
+		RefreshTokenTTL: 720 * time.Hour, RefreshTokenMax: 2160 * time.Hour, RefreshReuseGrace: 10 * time.Second,
 		SessionIdle: 30 * time.Minute,
 		SessionMax:  12 * time.Hour,
 	}

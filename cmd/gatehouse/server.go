@@ -96,7 +96,7 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 	provider, err := op.New(op.Config{
 		Issuer:        cfg.Issuer,
 		SessionCookie: cookie, FlowCookie: flow, SignInURL: ui.SignInURL, SignOutURL: ui.SignOutURL, ErrorPage: pages.ErrorPage,
-		AccessTokenTTL: cfg.AccessTokenTTL, IDTokenTTL: cfg.IDTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL, RefreshTokenMax: cfg.RefreshTokenMax,
+		AccessTokenTTL: cfg.AccessTokenTTL, IDTokenTTL: cfg.IDTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL, RefreshTokenMax: cfg.RefreshTokenMax, RefreshReuseGrace: cfg.RefreshReuseGrace,
 		SessionIdle: cfg.SessionIdle, CryptoKey: cryptoKey, KeysCacheMaxAge: signing.DefaultCacheMaxAge,
 		Logger: s.log, Metrics: reg,
 	}, s.store, keys)

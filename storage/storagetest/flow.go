@@ -21,6 +21,7 @@ func flowTests() []namedTest {
 		{"Tokens/CreateGetRevoke", testTokens},
 		{"Tokens/RotateOnceAndReuseRevokesFamily", testTokenRotation},
 		{"Keys/GenerationUnique", testKeys},
+		{"Tokens/RotateWithinGrace", testRotateWithinGrace},
 		{"RateLimits/CountLockReset", testRateLimits},
 		{"RateLimits/ConcurrentFailuresAllCounted", testRateLimitsConcurrent},
 		{"RateLimits/ReserveAllowsTheAllowanceOnly", testRateLimitsReserve},
@@ -233,7 +234,7 @@ func testTokenRotation(t *testing.T, s *storage.Store) {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { _, errs[i] = s.Tokens().Rotate(ctx, refresh.IDHash) })
+		wg.Go(func() { _, errs[i] = s.Tokens().Rotate(ctx, refresh.IDHash, noGrace()) })
 	}
 	wg.Wait()
 	wins := 0
@@ -256,10 +257,36 @@ func testTokenRotation(t *testing.T, s *storage.Store) {
 	}
 	_, expired := newToken(storage.TokenRefresh, "old", -time.Second)
 	must(t, s.Tokens().Create(ctx, expired))
-	_, err := s.Tokens().Rotate(ctx, expired.IDHash)
+	_, err := s.Tokens().Rotate(ctx, expired.IDHash, noGrace())
 	wantErr(t, err, storage.ErrNotFound)
-	_, err = s.Tokens().Rotate(ctx, access.IDHash)
+	_, err = s.Tokens().Rotate(ctx, access.IDHash, noGrace())
 	wantErr(t, err, storage.ErrNotFound)
+}
+
+// noGrace counts no earlier rotation as a retry.
+func noGrace() time.Time { return time.Now().Add(time.Hour) }
+
+// testRotateWithinGrace: a token presented again soon after its rotation
+// is handed back for one more child, family intact; later it is reuse.
+func testRotateWithinGrace(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	_, refresh := newToken(storage.TokenRefresh, "grace", time.Hour)
+	_, sibling := newToken(storage.TokenAccess, "grace", time.Hour)
+	must(t, s.Tokens().Create(ctx, refresh, sibling))
+	_, err := s.Tokens().Rotate(ctx, refresh.IDHash, noGrace())
+	must(t, err)
+	again, err := s.Tokens().Rotate(ctx, refresh.IDHash, time.Now().Add(-10*time.Second))
+	if err != nil || again == nil || again.FamilyID != "grace" {
+		t.Fatalf("within the grace: %+v, %v; want the token back", again, err)
+	}
+	if got, _ := s.Tokens().Get(ctx, sibling.IDHash); got.RevokedAt != nil {
+		t.Fatal("a retry within the grace revoked the family")
+	}
+	_, err = s.Tokens().Rotate(ctx, refresh.IDHash, noGrace())
+	wantErr(t, err, storage.ErrTokenReused)
+	if got, _ := s.Tokens().Get(ctx, sibling.IDHash); got.RevokedAt == nil {
+		t.Fatal("a reuse after the grace left the family alive")
+	}
 }
 
 func testKeys(t *testing.T, s *storage.Store) {
