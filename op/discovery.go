@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strconv"
 	"sync"
 
@@ -105,4 +106,20 @@ func (p *Provider) discoveryJSON(ctx context.Context) ([]byte, error) {
 
 func (p *Provider) keysCacheControl() string {
 	return "public, max-age=" + strconv.Itoa(int(p.cfg.KeysCacheMaxAge.Seconds()))
+}
+
+// authorizationServerMetadata serves RFC 8414 metadata. Every member of
+// the OpenID discovery document is an RFC 8414 member too, with the same
+// meaning (RFC 8414 §2), so it is the same document: the two never disagree.
+func (p *Provider) authorizationServerMetadata(w http.ResponseWriter, r *http.Request) {
+	body, err := p.discoveryJSON(r.Context())
+	if err != nil {
+		p.log.ErrorContext(r.Context(), "authorization server metadata", "error", err)
+		writeOAuthError(w, &requestError{http.StatusServiceUnavailable, "server_error", "the metadata is unavailable"})
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "public, max-age=3600")
+	w.Write(body)
 }

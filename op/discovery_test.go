@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -121,4 +122,34 @@ func TestServerRefusesGrantsItDoesNotServe(t *testing.T) {
 			t.Errorf("%s: %v, want unsupported_grant_type", name, err)
 		}
 	}
+}
+
+// RFC 8414 metadata sits beside discovery and says the same.
+func TestAuthorizationServerMetadataMatchesDiscovery(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		get := func(path string) map[string]any {
+			resp, err := http.Get(e.issuer + path)
+			must(t, err)
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
+				t.Fatalf("%s: %d %s", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
+			var m map[string]any
+			must(t, json.NewDecoder(resp.Body).Decode(&m))
+			return m
+		}
+		oidcDoc, oauthDoc := get(pathDiscovery), get("/.well-known/oauth-authorization-server")
+		if !reflect.DeepEqual(oidcDoc, oauthDoc) {
+			t.Errorf("the two documents differ:\n%v\n%v", oidcDoc, oauthDoc)
+		}
+		for _, member := range []string{"issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "response_types_supported",
+			"code_challenge_methods_supported", "introspection_endpoint", "revocation_endpoint"} {
+			if oauthDoc[member] == nil {
+				t.Errorf("RFC 8414 metadata lacks %s", member)
+			}
+		}
+		if oauthDoc["issuer"] != e.issuer {
+			t.Errorf("issuer %v, want %s", oauthDoc["issuer"], e.issuer)
+		}
+	})
 }

@@ -12,6 +12,7 @@ import (
 // The endpoint paths, fixed by the contract with package ui.
 const (
 	pathDiscovery     = oidc.DiscoveryEndpoint
+	pathASMetadata    = "/.well-known/oauth-authorization-server" // RFC 8414
 	pathAuthorize     = "/authorize"
 	pathCallback      = "/authorize/callback"
 	pathToken         = "/oauth/token"
@@ -63,6 +64,7 @@ func (p *Provider) routes(lib http.Handler) http.Handler {
 	mux.Handle(pathCallback, http.HandlerFunc(p.callback))
 	mux.Handle(pathEndSession, guardEndSession(lib))
 	mux.Handle(pathDiscovery, c(guardGet(lib)))
+	mux.Handle(pathASMetadata, c(guardGet(http.HandlerFunc(p.authorizationServerMetadata))))
 	mux.Handle(pathKeys, c(guardGet(lib)))
 	mux.Handle(pathToken, c(p.metrics.instrument(guardToken(lib))))
 	mux.Handle(pathIntrospection, c(guardIntrospection(lib)))
