@@ -50,19 +50,23 @@ func (s *server) EndSession(ctx context.Context, r *zop.Request[oidc.EndSessionR
 	}
 
 	sessionHash := s.p.sessionHash(r.Header)
-	if sessionHash != nil {
-		sess, err := s.p.store.Sessions().Touch(ctx, sessionHash, s.p.cfg.SessionIdle)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-		case err != nil:
+	if sessionHash == nil {
+		// No browser session came with the request (a call from a server,
+		// or a browser already signed out): nothing here can be ended, so
+		// the user is asked on the sign-out page rather than told it is done.
+		return confirm, nil
+	}
+	sess, err := s.p.store.Sessions().Touch(ctx, sessionHash, s.p.cfg.SessionIdle)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+	case err != nil:
+		return nil, oidc.ErrServerError().WithParent(err)
+	case sess.UserID != claims.Subject:
+		// A hint for someone else must not sign this browser's user out unasked.
+		return confirm, nil
+	default:
+		if err := s.p.store.Sessions().Delete(ctx, sessionHash); err != nil {
 			return nil, oidc.ErrServerError().WithParent(err)
-		case sess.UserID != claims.Subject:
-			// A hint for someone else must not sign this browser's user out unasked.
-			return confirm, nil
-		default:
-			if err := s.p.store.Sessions().Delete(ctx, sessionHash); err != nil {
-				return nil, oidc.ErrServerError().WithParent(err)
-			}
 		}
 	}
 

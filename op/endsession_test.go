@@ -128,3 +128,19 @@ func TestEndSessionBadInput(t *testing.T) {
 		}
 	})
 }
+
+// A server-side call to /end_session brings no browser cookie: nothing can
+// be ended, so it is sent to the sign-out page to ask, never told "done".
+func TestEndSessionWithoutACookieAsks(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		s := e.signIn(e.rp(e.conf, e.secret))
+		q := url.Values{"id_token_hint": {s.token.Extra("id_token").(string)}, "post_logout_redirect_uri": {postLogout}}
+		resp, err := noRedirects().Get(e.issuer + pathEndSession + "?" + q.Encode())
+		must(t, err)
+		resp.Body.Close()
+		loc, _ := resp.Location()
+		if resp.StatusCode != http.StatusFound || loc == nil || loc.Path != testLogoutPath || loc.Query().Has("done") {
+			t.Fatalf("cookieless end_session: %d %v, want the sign-out page that asks", resp.StatusCode, loc)
+		}
+	})
+}

@@ -21,8 +21,17 @@ var errBadLogoutTarget = errors.New("post_logout_redirect_uri is not registered 
 func (u *UI) showLogout(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if q.Get("done") == "1" {
-		u.renderSignedOut(w, r)
-		return
+		// Said only when it is true: this browser has no live session.
+		bs, err := u.currentSession(r.Context(), r)
+		if err != nil {
+			u.serverError(w, r, "loading the browser session failed", err)
+			return
+		}
+		if bs == nil {
+			u.renderSignedOut(w, r)
+			return
+		}
+		q.Del("done")
 	}
 	p := logoutPage{
 		ClientID:              q.Get("client_id"),

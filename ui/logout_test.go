@@ -142,3 +142,17 @@ func TestLogout(t *testing.T) {
 		})
 	})
 }
+
+// "You are signed out" is said only when this browser's session is gone.
+func TestSignedOutPageTellsTheTruth(t *testing.T) {
+	store := storagetest.Open(t, storagetest.SQLiteURL(t))
+	env := newEnv(t, store)
+	e := env.browser(t)
+	e.signInAs(e.newUser(), time.Now())
+	if h := heading(t, page(t, e.get("/logout?done=1"))); h == "You are signed out" {
+		t.Fatal("a signed-in browser was told it is signed out")
+	}
+	if h := heading(t, page(t, env.browser(t).get("/logout?done=1"))); h != "You are signed out" {
+		t.Errorf("a browser without a session: heading %q", h)
+	}
+}
