@@ -6,9 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/zitadel/oidc/v3/pkg/oidc"
-	zop "github.com/zitadel/oidc/v3/pkg/op"
-
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -37,7 +34,8 @@ func (p *Provider) accessToken(ctx context.Context, raw string) (*storage.Token,
 }
 
 // decodeAccessToken reads the token id and subject from an opaque token
-// (the library's encrypted "id:subject") or a JWT access token (its jti).
+// (the library's encrypted "id:subject") or an RFC 9068 JWT access token
+// (its jti).
 func (p *Provider) decodeAccessToken(ctx context.Context, raw string) (id, subject string, ok bool) {
 	if raw == "" || len(raw) > maxTokenLength {
 		return "", "", false
@@ -46,12 +44,8 @@ func (p *Provider) decodeAccessToken(ctx context.Context, raw string) (id, subje
 		id, subject, ok = strings.Cut(plain, ":")
 		return id, subject, ok && id != ""
 	}
-	ctx = p.withIssuer(ctx)
-	claims, err := zop.VerifyAccessToken[*oidc.AccessTokenClaims](ctx, raw, p.lib.AccessTokenVerifier(ctx))
-	if err != nil || claims.JWTID == "" {
-		return "", "", false
-	}
-	return claims.JWTID, claims.Subject, true
+	id, subject, err := p.verifyAccessToken(ctx, raw)
+	return id, subject, err == nil
 }
 
 // isClientToken reports a client_credentials token: no end-user behind it.

@@ -116,6 +116,10 @@ func (p *Provider) hintSubject(ctx context.Context, hint string) (string, *oidc.
 	if hint == "" {
 		return "", nil
 	}
+	if jwtType(hint) == typAccessToken {
+		// An access token is not a statement of who signed in to whom.
+		return "", oidc.ErrInvalidRequest().WithDescription("id_token_hint must be an ID token, not an access token")
+	}
 	ctx = p.withIssuer(ctx)
 	claims, err := zop.VerifyIDTokenHint[*oidc.TokenClaims](ctx, hint, p.lib.IDTokenHintVerifier(ctx))
 	var expired zop.IDTokenHintExpiredError

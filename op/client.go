@@ -62,11 +62,14 @@ func (c *client) GrantTypes() []oidc.GrantType {
 	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
 }
 
-func (c *client) AccessTokenType() zop.AccessTokenType {
-	if c.c.JWTAccessTokens {
-		return zop.AccessTokenTypeJWT
-	}
-	return zop.AccessTokenTypeBearer
+// AccessTokenType is what the library makes: always opaque tokens. JWT
+// access tokens are made by jwtTokenResponse, as RFC 9068 asks.
+func (c *client) AccessTokenType() zop.AccessTokenType { return zop.AccessTokenTypeBearer }
+
+// jwtAccessTokens reports a client given RFC 9068 JWT access tokens.
+func jwtAccessTokens(c zop.Client) bool {
+	w, ok := c.(*client)
+	return ok && w.c.JWTAccessTokens
 }
 
 // DevMode lets the library accept http:// redirect URIs; only a client

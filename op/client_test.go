@@ -45,7 +45,7 @@ func TestClientAsTheLibrarySeesIt(t *testing.T) {
 			if got := slices.Contains(c.GrantTypes(), oidc.GrantTypeClientCredentials); got != tc.ccGrant {
 				t.Errorf("client_credentials allowed = %v, want %v", got, tc.ccGrant)
 			}
-			if got := c.AccessTokenType() == zop.AccessTokenTypeJWT; got != tc.jwt {
+			if got := jwtAccessTokens(c); got != tc.jwt || c.AccessTokenType() != zop.AccessTokenTypeBearer {
 				t.Errorf("JWT access tokens = %v, want %v", got, tc.jwt)
 			}
 		})

@@ -26,6 +26,9 @@ func (s *server) EndSession(ctx context.Context, r *zop.Request[oidc.EndSessionR
 	if d.IdTokenHint == "" {
 		return confirm, nil
 	}
+	if jwtType(d.IdTokenHint) == typAccessToken {
+		return nil, oidc.ErrInvalidRequest().WithDescription("id_token_hint must be an ID token, not an access token")
+	}
 	claims, err := zop.VerifyIDTokenHint[*oidc.IDTokenClaims](ctx, d.IdTokenHint, s.p.lib.IDTokenHintVerifier(ctx))
 	var expired zop.IDTokenHintExpiredError
 	if err != nil && !errors.As(err, &expired) {

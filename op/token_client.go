@@ -17,7 +17,13 @@ func (s *server) ClientCredentialsExchange(ctx context.Context, r *zop.ClientReq
 		return nil, invalidClient("public clients cannot use client_credentials")
 	}
 	grant := &clientGrant{clientID: r.Client.GetID(), scopes: []string{}}
-	resp, err := zop.CreateClientCredentialsTokenResponse(ctx, grant, s.p.lib, r.Client)
+	var resp *oidc.AccessTokenResponse
+	var err error
+	if jwtAccessTokens(r.Client) {
+		resp, err = s.p.jwtTokenResponse(ctx, grant, nil, r.Client, "", "", false)
+	} else {
+		resp, err = zop.CreateClientCredentialsTokenResponse(ctx, grant, s.p.lib, r.Client)
+	}
 	if err != nil {
 		return nil, err
 	}

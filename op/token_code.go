@@ -46,7 +46,12 @@ func (s *server) CodeExchange(ctx context.Context, r *zop.ClientRequest[oidc.Acc
 		return nil, err
 	}
 	grant := &codeGrant{req: req, user: user, codeHash: codeHash}
-	resp, err := zop.CreateTokenResponse(ctx, grant, r.Client, s.p.lib, true, r.Data.Code, "")
+	var resp *oidc.AccessTokenResponse
+	if jwtAccessTokens(r.Client) {
+		resp, err = s.p.jwtTokenResponse(ctx, grant, grant, r.Client, r.Data.Code, "", wantsRefresh(grant, r.Client))
+	} else {
+		resp, err = zop.CreateTokenResponse(ctx, grant, r.Client, s.p.lib, true, r.Data.Code, "")
+	}
 	if err != nil {
 		return nil, err
 	}

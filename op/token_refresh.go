@@ -46,7 +46,12 @@ func (s *server) RefreshToken(ctx context.Context, r *zop.ClientRequest[oidc.Ref
 		return nil, err
 	}
 	grant := &refreshGrant{token: tok, tokenHash: hash, user: user, scopes: scopes}
-	resp, err := zop.CreateTokenResponse(ctx, grant, r.Client, s.p.lib, true, "", r.Data.RefreshToken)
+	var resp *oidc.AccessTokenResponse
+	if jwtAccessTokens(r.Client) {
+		resp, err = s.p.jwtTokenResponse(ctx, grant, grant, r.Client, "", r.Data.RefreshToken, true)
+	} else {
+		resp, err = zop.CreateTokenResponse(ctx, grant, r.Client, s.p.lib, true, "", r.Data.RefreshToken)
+	}
 	if err != nil {
 		return nil, err
 	}
