@@ -1,9 +1,11 @@
 package op
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/rs/cors"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
@@ -22,6 +24,11 @@ const (
 	pathKeys          = "/keys"
 	pathEndSession    = "/end_session"
 )
+
+// Paths are the paths the provider serves, for a router to mount one by
+// one, so that request logs and metrics name the endpoint.
+var Paths = []string{pathDiscovery, pathASMetadata, pathAuthorize, pathCallback, pathToken, pathIntrospection,
+	pathRevocation, pathUserinfo, pathKeys, pathEndSession}
 
 // CallbackURL is where the hosted pages send the browser once the sign-in
 // for the auth request id is decided.
@@ -58,6 +65,7 @@ func corsOptions() cors.Options {
 // endpoint. Paths not listed here are not served (the library's own health
 // routes included).
 func (p *Provider) routes(lib http.Handler) http.Handler {
+	lib = ownRouting(lib)
 	c := cors.New(corsOptions()).Handler
 	mux := http.NewServeMux()
 	mux.Handle(pathAuthorize, http.HandlerFunc(p.authorize))
@@ -71,4 +79,13 @@ func (p *Provider) routes(lib http.Handler) http.Handler {
 	mux.Handle(pathRevocation, c(guardForm(lib)))
 	mux.Handle(pathUserinfo, c(guardUserinfo(lib)))
 	return mux
+}
+
+// ownRouting gives the library's router a routing context of its own: it
+// would otherwise append its patterns to those of the router the provider
+// is mounted on, and logs would name "/authorize/authorize".
+func ownRouting(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, (*chi.Context)(nil))))
+	})
 }

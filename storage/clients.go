@@ -113,3 +113,11 @@ func (r Clients) SetSecretHash(ctx context.Context, id string, digest []byte) er
 	}
 	return err
 }
+
+// AnyBut reports whether there is a client other than the one with id
+// except (Gatehouse's own account client).
+func (r Clients) AnyBut(ctx context.Context, except string) (bool, error) {
+	var n int
+	err := r.q.GetContext(ctx, &n, `SELECT COUNT(*) FROM (SELECT 1 FROM clients WHERE id <> $1 LIMIT 1) AS one`, except)
+	return n > 0, wrap(err, "look for clients")
+}

@@ -79,3 +79,10 @@ func (r Users) SetName(ctx context.Context, id, name string) error {
 	res, err := r.q.ExecContext(ctx, `UPDATE users SET name = $1, updated_at = $2 WHERE id = $3`, name, now(), id)
 	return expectOne(res, err, "set name")
 }
+
+// Any reports whether there is at least one user.
+func (r Users) Any(ctx context.Context) (bool, error) {
+	var n int
+	err := r.q.GetContext(ctx, &n, `SELECT COUNT(*) FROM (SELECT 1 FROM users LIMIT 1) AS one`)
+	return n > 0, wrap(err, "look for users")
+}

@@ -71,3 +71,20 @@ func (a *assets) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	http.ServeFileFS(w, r, a.files, name)
 }
+
+// favicon is what browsers ask for at /favicon.ico, whatever page they are
+// on: the brand mark (PNG data, which every browser takes there).
+const favicon = "favicon.png"
+
+func (a *assets) serveFavicon(w http.ResponseWriter, r *http.Request) {
+	b, err := fs.ReadFile(a.files, favicon)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "image/png")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "public, max-age=86400")
+	w.Write(b)
+}

@@ -202,6 +202,7 @@ func (u *UI) Routes(r chi.Router) {
 		r.HandleFunc("/logout/*", u.notFound)
 	})
 	r.Get("/static/*", u.assets.serve)
+	r.Get("/favicon.ico", u.assets.serveFavicon)
 }
 
 func (u *UI) notFound(w http.ResponseWriter, r *http.Request) {

@@ -223,9 +223,13 @@ func (l *loader) metricsAddr() string {
 
 func (l *loader) issuer() string {
 	v := l.src.get("issuer")
-	issuer := strings.TrimRight(v.text, "/")
+	issuer := v.text
 	u, err := url.Parse(issuer)
 	switch {
+	case strings.HasSuffix(issuer, "/"):
+		// Relying parties compare iss to the issuer byte for byte.
+		l.fail("%s: %q ends in a slash; use %q: tokens carry the issuer exactly, and relying parties compare it byte for byte",
+			v.label, v.text, strings.TrimRight(v.text, "/"))
 	case err != nil:
 		l.fail("%s: %q is not a URL", v.label, v.text)
 	case !u.IsAbs() || u.Host == "":

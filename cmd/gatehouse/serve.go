@@ -7,12 +7,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/ui"
 )
 
 // shutdownGrace is how long in-flight requests may take to finish after
@@ -89,8 +92,7 @@ func runServe(cmd *cobra.Command, noMigrate bool) error {
 		log.Info("metrics are served apart from the public listener", "metrics", metricsLn.Addr().String()+"/metrics")
 	}
 	log.Info("Gatehouse is running", "issuer", cfg.Issuer, "listen", ln.Addr().String(), "database", string(st.Dialect()))
-	log.Info("next: create a user with `gatehouse user create --email you@example.com --password-stdin`, " +
-		"then a client with `gatehouse client create --name \"My App\" --redirect-uri http://localhost:3000/callback`")
+	startupHints(ctx, log, cfg, st, ln.Addr())
 	return srv.serve(ctx, ln, metricsLn)
 }
 
@@ -161,4 +163,40 @@ func hashHeadroom(slots int) (before, after int) {
 	}
 	runtime.GOMAXPROCS(slots + 2)
 	return before, slots + 2
+}
+
+// startupHints tells a new operator the next step while there is no user or
+// no application yet, and warns when the issuer names this machine on
+// another port than the one listened on: relying parties would not reach it.
+func startupHints(ctx context.Context, log *slog.Logger, cfg *Config, st *storage.Store, listening net.Addr) {
+	users, err := st.Users().Any(ctx)
+	if err != nil {
+		log.Warn("looking for users failed", "error", err)
+		return
+	}
+	clients, err := st.Clients().AnyBut(ctx, ui.AccountClientID)
+	if err != nil {
+		log.Warn("looking for clients failed", "error", err)
+		return
+	}
+	switch {
+	case !users:
+		log.Info("next: create a user with `gatehouse user create --email you@example.com --password-stdin`, " +
+			"then a client with `gatehouse client create --name \"My App\" --redirect-uri http://localhost:3000/callback`")
+	case !clients:
+		log.Info("next: register an application with `gatehouse client create --name \"My App\" --redirect-uri http://localhost:3000/callback`")
+	}
+	iss, err := url.Parse(cfg.Issuer)
+	if err != nil || !isLoopbackHost(iss.Hostname()) {
+		return
+	}
+	issPort := iss.Port()
+	if issPort == "" {
+		issPort = map[string]string{"http": "80", "https": "443"}[iss.Scheme]
+	}
+	tcp, ok := listening.(*net.TCPAddr)
+	if _, addrPort, _ := net.SplitHostPort(cfg.Addr); ok && addrPort != "0" && strconv.Itoa(tcp.Port) != issPort {
+		log.Warn("the issuer names another port than Gatehouse listens on: relying parties will not reach it; set --issuer",
+			"issuer", cfg.Issuer, "listen", tcp.String())
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -112,6 +113,12 @@ func TestServeFirstStartCreatesDatabaseAndKeyThenReusesThem(t *testing.T) {
 	if code, body := get(t, base+"/readyz"); code != http.StatusOK {
 		t.Fatalf("/readyz = %d %s", code, body)
 	}
+	if code, _ := get(t, base+"/.well-known/openid-configuration"); code != http.StatusOK {
+		t.Fatalf("discovery = %d", code)
+	}
+	if code, icon := get(t, base+"/favicon.ico"); code != http.StatusOK || !strings.HasPrefix(icon, "\x89PNG") {
+		t.Errorf("/favicon.ico = %d", code)
+	}
 	m := metricsRE.FindStringSubmatch(log.String())
 	if m == nil {
 		t.Fatalf("the start-up log does not say where metrics are:\n%s", log.String())
@@ -119,6 +126,9 @@ func TestServeFirstStartCreatesDatabaseAndKeyThenReusesThem(t *testing.T) {
 	code, metrics := get(t, "http://"+m[1]+"/metrics")
 	if code != http.StatusOK || !strings.Contains(metrics, `gatehouse_http_requests_total{method="GET",route="/healthz",status="200"} 1`) {
 		t.Fatalf("/metrics = %d, missing the /healthz request count:\n%.2000s", code, metrics)
+	}
+	if !strings.Contains(metrics, `route="/.well-known/openid-configuration"`) {
+		t.Errorf("/metrics does not name the discovery route:\n%.2000s", metrics)
 	}
 	if code, _ := get(t, base+"/metrics"); code != http.StatusNotFound {
 		t.Errorf("/metrics on the public listener = %d, want 404", code)
@@ -264,4 +274,35 @@ func TestHashingNeverTakesEveryProcessor(t *testing.T) {
 	if got := runtime.GOMAXPROCS(0); got != after || got <= slots {
 		t.Fatalf("GOMAXPROCS %d (reported %d) with %d hashing slots: want more processors than slots", got, after, slots)
 	}
+}
+
+func TestStartupHintsFollowWhatIsMissing(t *testing.T) {
+	dir := t.TempDir()
+	db := "sqlite:" + filepath.Join(dir, "gatehouse.db")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	// The default issuer is http://localhost:8080: not this port.
+	_, log, stop := startServe(t, "--database", db, "--addr", fmt.Sprintf("127.0.0.1:%d", port))
+	if !strings.Contains(log.String(), "names another port") {
+		t.Errorf("no warning that the issuer names another port:\n%s", log.String())
+	}
+	stop()
+
+	gatehouseCmd(t, "correct horse battery\n", "user", "create", "--email", "ada@example.com", "--password-stdin", "--database", db)
+	_, log, stop = startServe(t, "--database", db)
+	if strings.Contains(log.String(), "gatehouse user create") || !strings.Contains(log.String(), "gatehouse client create") {
+		t.Errorf("with a user and no client, the hint should name only the client:\n%s", log.String())
+	}
+	stop()
+
+	gatehouseCmd(t, "", "client", "create", "--name", "App", "--redirect-uri", "http://localhost:3000/cb", "--database", db)
+	_, log, stop = startServe(t, "--database", db, "--issuer", fmt.Sprintf("http://127.0.0.1:%d", port), "--addr", fmt.Sprintf("127.0.0.1:%d", port))
+	if strings.Contains(log.String(), "next:") || strings.Contains(log.String(), "names another port") {
+		t.Errorf("with a user, a client and a matching issuer, no hint or warning:\n%s", log.String())
+	}
+	stop()
 }

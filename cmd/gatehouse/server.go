@@ -107,6 +107,11 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 		return err
 	}
 	pages.Routes(r)
+	// Each endpoint on its own route, so logs and metrics name it; the
+	// rest falls to the provider's own 404.
+	for _, path := range op.Paths {
+		r.Handle(path, provider.Handler())
+	}
 	r.Handle("/*", provider.Handler())
 	s.background = append(s.background, func(ctx context.Context) { s.store.RunCleanup(ctx, time.Minute, s.log) })
 	return nil
