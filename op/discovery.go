@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -51,7 +52,7 @@ type discoveryDocument struct {
 	AuthorizationResponseIssParameter bool     `json:"authorization_response_iss_parameter_supported"`
 }
 
-func (p *Provider) discoveryDocument(alg string) discoveryDocument {
+func (p *Provider) discoveryDocument(algs []string) discoveryDocument {
 	at := func(path string) string { return p.issuer + path }
 	return discoveryDocument{
 		Issuer:                            p.issuer,
@@ -68,7 +69,7 @@ func (p *Provider) discoveryDocument(alg string) discoveryDocument {
 		GrantTypesSupported:               []string{"authorization_code", "refresh_token", "client_credentials"},
 		ACRValuesSupported:                ACRValuesSupported,
 		SubjectTypesSupported:             []string{"public"},
-		IDTokenSigningAlgValuesSupported:  []string{alg},
+		IDTokenSigningAlgValuesSupported:  algs,
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "none"},
 		IntrospectionEndpointAuthMethods:  []string{"client_secret_basic", "client_secret_post"},
 		RevocationEndpointAuthMethods:     []string{"client_secret_basic", "client_secret_post", "none"},
@@ -79,28 +80,33 @@ func (p *Provider) discoveryDocument(alg string) discoveryDocument {
 	}
 }
 
-// discoveryCache holds the serialised document: it only changes with the
-// signing algorithm, which is fixed for the life of the process.
+// discoveryCache holds the serialised document and the signing
+// algorithms it was made for: it changes only when they do.
 type discoveryCache struct {
 	mu   sync.Mutex
+	algs []string
 	body []byte
 }
 
+// discoveryJSON is the discovery document, listing the algorithms of every
+// published key (a rotation to another algorithm publishes its key before
+// it signs). The key manager reloads the keys within the /keys cache
+// lifetime, so every replica follows a rotation as relying parties do.
 func (p *Provider) discoveryJSON(ctx context.Context) ([]byte, error) {
+	algs, err := p.keys.Algorithms(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("signing algorithms: %w", err)
+	}
 	p.disco.mu.Lock()
 	defer p.disco.mu.Unlock()
-	if p.disco.body != nil {
+	if p.disco.body != nil && slices.Equal(p.disco.algs, algs) {
 		return p.disco.body, nil
 	}
-	key, err := p.keys.Active(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("active signing key: %w", err)
-	}
-	body, err := json.Marshal(p.discoveryDocument(string(key.Alg)))
+	body, err := json.Marshal(p.discoveryDocument(algs))
 	if err != nil {
 		return nil, err
 	}
-	p.disco.body = body
+	p.disco.algs, p.disco.body = algs, body
 	return body, nil
 }
 

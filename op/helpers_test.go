@@ -56,6 +56,9 @@ func newTestKeys(t testing.TB) *testKeys {
 
 func (k *testKeys) Active(context.Context) (*signing.Key, error) { return k.key, nil }
 func (k *testKeys) JWKS(context.Context) ([]byte, error)         { return k.jwks, nil }
+func (k *testKeys) Algorithms(context.Context) ([]string, error) {
+	return []string{string(k.key.Alg)}, nil
+}
 func (k *testKeys) Published(context.Context) ([]jose.JSONWebKey, error) {
 	var set jose.JSONWebKeySet
 	err := json.Unmarshal(k.jwks, &set)

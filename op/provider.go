@@ -61,6 +61,7 @@ type Config struct {
 type KeySource interface {
 	Active(ctx context.Context) (*signing.Key, error)
 	Published(ctx context.Context) ([]jose.JSONWebKey, error)
+	Algorithms(ctx context.Context) ([]string, error)
 	JWKS(ctx context.Context) ([]byte, error)
 }
 

@@ -29,6 +29,9 @@ type Config struct {
 	Addr, MetricsAddr, Issuer, Database, SecretKey, SigningAlg, SMTPURL, MailFrom, LogFormat                 string
 	TrustedProxies                                                                                           []netip.Prefix
 	AccessTokenTTL, IDTokenTTL, RefreshTokenTTL, RefreshTokenMax, RefreshReuseGrace, SessionIdle, SessionMax time.Duration
+	// SigningAlgSet: --signing-alg was given (flag, environment or file),
+	// not left to its default.
+	SigningAlgSet bool
 }
 
 // setting is one configuration flag; its name is also its YAML key and,
@@ -102,8 +105,9 @@ func lookupFlag(cmd *cobra.Command, name string) *pflag.Flag {
 // value is a setting's raw text and where it came from, so that a message
 // about it names what the user has to change.
 type value struct {
-	text  string
-	label string // --addr, GATEHOUSE_ADDR or gatehouse.yaml:3: addr
+	text      string
+	label     string // --addr, GATEHOUSE_ADDR or gatehouse.yaml:3: addr
+	isDefault bool   // nothing set it
 }
 
 // sources resolves settings: an explicitly set flag, else the environment,
@@ -116,25 +120,25 @@ type sources struct {
 func (s sources) get(name string) value {
 	if f := lookupFlag(s.cmd, name); f != nil && f.Changed {
 		if list, ok := f.Value.(pflag.SliceValue); ok {
-			return value{strings.Join(list.GetSlice(), ","), "--" + name}
+			return value{text: strings.Join(list.GetSlice(), ","), label: "--" + name}
 		}
-		return value{f.Value.String(), "--" + name}
+		return value{text: f.Value.String(), label: "--" + name}
 	}
 	// An empty variable counts as unset, as in most deployment tools.
 	if env := os.Getenv(envName(name)); env != "" {
-		return value{env, envName(name)}
+		return value{text: env, label: envName(name)}
 	}
 	if s.file != nil {
 		if v, ok := s.file.values[name]; ok {
-			return value{v.text, fmt.Sprintf("%s:%d: %s", s.file.path, v.line, name)}
+			return value{text: v.text, label: fmt.Sprintf("%s:%d: %s", s.file.path, v.line, name)}
 		}
 	}
 	for _, st := range settings {
 		if st.name == name {
-			return value{st.def, "--" + name}
+			return value{text: st.def, label: "--" + name, isDefault: true}
 		}
 	}
-	return value{"", "--" + name}
+	return value{label: "--" + name, isDefault: true}
 }
 
 // configPath is the config file named by --config or GATEHOUSE_CONFIG.
@@ -165,6 +169,7 @@ func loadConfig(cmd *cobra.Command) (*Config, error) {
 		Issuer:            l.issuer(),
 		Database:          l.database(),
 		SigningAlg:        l.oneOf("signing-alg", "RS256", "ES256"),
+		SigningAlgSet:     !src.get("signing-alg").isDefault,
 		SMTPURL:           l.smtpURL(),
 		TrustedProxies:    l.trustedProxies(),
 		AccessTokenTTL:    l.duration("access-token-ttl"),

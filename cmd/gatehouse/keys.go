@@ -34,7 +34,8 @@ func newKeysRotateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rotate [--now]",
 		Short: "Publish a new signing key",
-		Long: "Publishes a new signing key with the algorithm of --signing-alg at once. It becomes\n" +
+		Long: "Publishes a new signing key at once, with the algorithm of --signing-alg, or without it the\n" +
+			"algorithm of the current key. It becomes\n" +
 			"the active signing key once the /keys cache lifetime (" + signing.DefaultCacheMaxAge.String() + ") has passed, so\n" +
 			"relying parties already hold it, or at once with --now (for a compromised key).\n" +
 			"Older keys stay published until every token they signed has expired.",
@@ -67,6 +68,16 @@ func runKeysRotate(cmd *cobra.Command, now bool) error {
 		return err
 	}
 	ctx := cmd.Context()
+	if !cfg.SigningAlgSet {
+		// Without --signing-alg, keep the algorithm the servers sign with.
+		alg, err := signing.NewestAlg(ctx, st)
+		if err != nil {
+			return err
+		}
+		if alg != "" {
+			cfg.SigningAlg = alg
+		}
+	}
 	k, err := newSigningManager(st, cfg, key).Rotate(ctx, now)
 	if err != nil {
 		return err

@@ -154,3 +154,21 @@ func TestKeysRotateRefusesAnotherSecretKey(t *testing.T) {
 		}
 	})
 }
+
+// Without --signing-alg, keys rotate keeps the servers' algorithm: an
+// ES256 server gets an ES256 key, not the RS256 default.
+func TestKeysRotateKeepsTheServersAlgorithm(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		d := newCLIDB(t, b)
+		d.startedServerKey("ES256")
+		var r rotatedKey
+		d.okJSON(&r, "", "keys", "rotate")
+		if r.Alg != "ES256" {
+			t.Errorf("rotated to %s, want the servers' ES256", r.Alg)
+		}
+		d.okJSON(&r, "", "keys", "rotate", "--signing-alg", "RS256")
+		if r.Alg != "RS256" {
+			t.Errorf("--signing-alg RS256 rotated to %s", r.Alg)
+		}
+	})
+}

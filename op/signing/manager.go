@@ -133,6 +133,22 @@ func (m *Manager) Active(ctx context.Context) (*Key, error) {
 	return nil, ErrNoActiveKey
 }
 
+// Algorithms are the algorithms of the published keys, each once, in the
+// order of the keys: what a token from this issuer may be signed with.
+func (m *Manager) Algorithms(ctx context.Context) ([]string, error) {
+	s, err := m.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var algs []string
+	for _, p := range s.keys {
+		if alg := string(p.key.Alg); !slices.Contains(algs, alg) {
+			algs = append(algs, alg)
+		}
+	}
+	return algs, nil
+}
+
 // Published returns the public keys relying parties need, newest first:
 // every key not yet retired, including one that has not started signing.
 func (m *Manager) Published(ctx context.Context) ([]jose.JSONWebKey, error) {

@@ -14,10 +14,12 @@ import (
 const ensureAttempts = 5
 
 // EnsureKey makes sure a key of the configured algorithm exists, and loads
-// the keys. The first start creates generation 1; of replicas starting
-// together exactly one creates it and the others use theirs. When the
-// newest key has another algorithm (--signing-alg was changed) a new
-// generation with the configured one is made, active at once.
+// the keys. The first start creates generation 1, which signs at once; of
+// replicas starting together exactly one creates it and the others use
+// theirs. When the newest key has another algorithm (--signing-alg was
+// changed) a new generation with the configured one is published, and
+// starts signing after CacheMaxAge, as a rotation's does: relying parties
+// that cached /keys fetch it before any token needs it.
 func (m *Manager) EnsureKey(ctx context.Context) error {
 	if err := checkAlg(m.alg); err != nil {
 		return err
@@ -38,7 +40,11 @@ func (m *Manager) EnsureKey(ctx context.Context) error {
 				return err
 			}
 		}
-		err = m.insert(ctx, row, nextGeneration(newest), m.opts.Now())
+		activeFrom := m.opts.Now()
+		if newest != nil {
+			activeFrom = activeFrom.Add(m.opts.CacheMaxAge)
+		}
+		err = m.insert(ctx, row, nextGeneration(newest), activeFrom)
 		if errors.Is(err, storage.ErrConflict) {
 			continue // another replica made this generation: look at it
 		}
@@ -134,4 +140,14 @@ func nextGeneration(newest *storage.SigningKey) int64 {
 // still published at a time before any key could have been retired.
 func allKeys(ctx context.Context, store *storage.Store) ([]storage.SigningKey, error) {
 	return store.Keys().Published(ctx, time.Unix(0, 0))
+}
+
+// NewestAlg is the algorithm of the newest key in store (the one the
+// servers were last configured with), or "" when there is none.
+func NewestAlg(ctx context.Context, store *storage.Store) (string, error) {
+	rows, err := allKeys(ctx, store)
+	if err != nil || len(rows) == 0 {
+		return "", err
+	}
+	return rows[0].Alg, nil
 }

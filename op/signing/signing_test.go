@@ -364,9 +364,19 @@ func TestChangedAlgorithmGetsANewKey(t *testing.T) {
 
 		switched := newManager(db.open(t), "ES256", c)
 		check(t, switched.EnsureKey(ctx))
+		// The new key is published first, as a rotation's: relying parties
+		// that cached /keys fetch it before it signs anything.
+		if k := must[*Key](t)(switched.Active(ctx)); k.ID != old.ID {
+			t.Fatalf("right after switching to ES256 the active key is %s %s, want the RS256 one until the cache lifetime passed", k.ID, k.Alg)
+		}
+		if algs := must[[]string](t)(switched.Algorithms(ctx)); !slices.Equal(algs, []string{"ES256", "RS256"}) {
+			t.Fatalf("algorithms %v, want both published", algs)
+		}
+		c.Advance(testCacheMaxAge)
+		switched.Invalidate()
 		k := must[*Key](t)(switched.Active(ctx))
 		if k.Alg != jose.ES256 || k.ID == old.ID {
-			t.Fatalf("after switching to ES256 the active key is %s %s, want a new ES256 key", k.ID, k.Alg)
+			t.Fatalf("after the cache lifetime the active key is %s %s, want the new ES256 key", k.ID, k.Alg)
 		}
 		if got := publishedIDs(t, switched); !slices.Equal(got, []string{k.ID, old.ID}) {
 			t.Fatalf("published = %v, want the new key then the RS256 one still verifying its tokens", got)
