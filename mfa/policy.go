@@ -2,6 +2,7 @@ package mfa
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -46,6 +47,9 @@ type Request struct {
 	MaxAge *time.Duration
 	// HintSubject is the user a valid id_token_hint names, or "".
 	HintSubject string
+	// LoginHint is the login_hint: the email of the user the client wants
+	// signed in, or "".
+	LoginHint string
 	// ACRValues are the voluntary levels asked for (acr_values), in order
 	// of preference.
 	ACRValues []string
@@ -60,7 +64,8 @@ type Request struct {
 type Session struct {
 	Present  bool
 	UserID   string
-	Disabled bool // the session's user may no longer sign in
+	Email    string // the user's, to compare with a login_hint
+	Disabled bool   // the session's user may no longer sign in
 	// AuthTime is when the user last actively signed in.
 	AuthTime time.Time
 	AMR      []string
@@ -167,6 +172,10 @@ func passwordNeeded(in Input) string {
 		return "The user is not signed in."
 	case req.HintSubject != "" && req.HintSubject != s.UserID:
 		return "The signed-in user is not the user named by id_token_hint."
+	case req.LoginHint != "" && !signedInForThisRequest && !strings.EqualFold(strings.TrimSpace(req.LoginHint), s.Email):
+		// OIDC Core §3.1.2.1: the hint names who should sign in. It is a
+		// hint: whoever signs in during the request is who it gets.
+		return "The signed-in user is not the user named by login_hint."
 	case slices.Contains(req.Prompt, PromptLogin) && !signedInForThisRequest:
 		return "The request asks the user to sign in again."
 	case req.MaxAge != nil && !signedInForThisRequest && in.Now.Sub(s.AuthTime) > *req.MaxAge:

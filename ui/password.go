@@ -37,8 +37,19 @@ func (u *UI) showPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := passwordPage{ID: a.ID, ClientName: name}
-	if emailFieldError(a.LoginHint) == "" {
+	switch {
+	case emailFieldError(a.LoginHint) == "":
 		page.Email = a.LoginHint
+	default:
+		// Signing in again (prompt=login, max_age): the same user, most likely.
+		bs, err := u.currentSession(r.Context(), r)
+		if err != nil {
+			u.serverError(w, r, "loading the browser session failed", err)
+			return
+		}
+		if bs != nil && !bs.user.Disabled {
+			page.Email = bs.user.Email
+		}
 	}
 	u.renderPassword(w, r, http.StatusOK, page)
 }

@@ -97,6 +97,7 @@ func policyRequest(a *storage.AuthRequest) mfa.Request {
 	req := mfa.Request{
 		Prompt:       a.Prompt,
 		HintSubject:  a.HintSubject,
+		LoginHint:    a.LoginHint,
 		ACRValues:    a.ACRValues,
 		EssentialACR: mfa.EssentialACR(a.Claims),
 		CreatedAt:    a.CreatedAt,
@@ -117,6 +118,7 @@ func policySession(bs *browserSession) mfa.Session {
 	return mfa.Session{
 		Present:  true,
 		UserID:   bs.user.ID,
+		Email:    bs.user.Email,
 		Disabled: bs.user.Disabled,
 		AuthTime: bs.session.AuthTime,
 		AMR:      bs.session.AMR,
