@@ -8,8 +8,9 @@ import (
 
 // Prompt values of the authorization request that the policy reads.
 const (
-	PromptNone  = "none"
-	PromptLogin = "login"
+	PromptNone          = "none"
+	PromptLogin         = "login"
+	PromptSelectAccount = "select_account"
 )
 
 // OAuth error codes a sign-in can end with (OpenID Connect Core §3.1.2.6).
@@ -50,6 +51,9 @@ type Request struct {
 	// LoginHint is the login_hint: the email of the user the client wants
 	// signed in, or "".
 	LoginHint string
+	// AccountChosen: asked to select an account, the user chose the one
+	// signed in.
+	AccountChosen bool
 	// ACRValues are the voluntary levels asked for (acr_values), in order
 	// of preference.
 	ACRValues []string
@@ -91,6 +95,9 @@ const (
 	// NeedEnrollment: the user must enroll one of the Decision's Factors
 	// (enrolling proves it).
 	NeedEnrollment
+	// NeedAccountChoice: prompt=select_account: the user must say whether
+	// to continue as the signed-in user or sign in as another.
+	NeedAccountChoice
 )
 
 // Decision is the policy's answer. Only the fields of its Next are set.
@@ -138,6 +145,11 @@ func Decide(in Input) Decision {
 		return fail(AccessDenied, unmet)
 	case passwordReason != "":
 		return Decision{Next: NeedPassword}
+	case slices.Contains(in.Request.Prompt, PromptSelectAccount) && !in.Request.AccountChosen &&
+		!in.Session.AuthTime.After(in.Request.CreatedAt):
+		// OIDC Core §3.1.2.1: offer the signed-in account or another one;
+		// a sign-in during this request was the choice.
+		return Decision{Next: NeedAccountChoice}
 	}
 
 	s := in.Session

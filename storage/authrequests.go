@@ -36,6 +36,9 @@ type AuthRequest struct {
 	BrowserHash []byte `db:"browser_hash"`
 	// ClientNetwork is the address (an IPv6 /64) the request came from.
 	ClientNetwork string `db:"client_network"`
+	// AccountChosen: asked to select an account (prompt=select_account),
+	// the user chose to continue with the signed-in one.
+	AccountChosen bool `db:"account_chosen"`
 
 	// Set when the sign-in completes.
 	Subject     string     `db:"subject"`
@@ -74,7 +77,7 @@ func (s *Store) AuthRequests() AuthRequests { return AuthRequests{s.q} }
 const authRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_mode, code_challenge,
 	code_challenge_method, prompt, max_age, login_hint, hint_subject, acr_values, claims, created_at, expires_at,
 	subject, session_hash, auth_time, amr, acr, done, error_code, error_description, code_hash, code_expires_at, code_used_at,
-	browser_hash, client_network`
+	browser_hash, client_network, account_chosen`
 
 // ErrTooManyPending refuses a request from a client network that already
 // has as many unfinished sign-ins as it may.
@@ -101,6 +104,14 @@ func (r AuthRequests) Create(ctx context.Context, a *AuthRequest, maxPending int
 		return ErrTooManyPending
 	}
 	return err
+}
+
+// ChooseAccount records that the user chose to continue with the signed-in
+// account for an open request.
+func (r AuthRequests) ChooseAccount(ctx context.Context, id string) error {
+	res, err := r.q.ExecContext(ctx, `UPDATE auth_requests SET account_chosen = TRUE
+		WHERE id = $1 AND expires_at > $2 AND code_hash IS NULL AND error_code = ''`, id, now())
+	return expectOne(res, err, "choose account")
 }
 
 // Get returns an unexpired request.

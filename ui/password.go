@@ -40,6 +40,8 @@ func (u *UI) showPassword(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case emailFieldError(a.LoginHint) == "":
 		page.Email = a.LoginHint
+	case r.URL.Query().Get("another") == "1":
+		// The user chose another account than the signed-in one.
 	default:
 		// Signing in again (prompt=login, max_age): the same user, most likely.
 		bs, err := u.currentSession(r.Context(), r)

@@ -95,12 +95,13 @@ func factorOf(fs []storage.Factor, kind mfa.FactorKind) (*storage.Factor, bool) 
 // policyRequest is what the policy needs from the stored request.
 func policyRequest(a *storage.AuthRequest) mfa.Request {
 	req := mfa.Request{
-		Prompt:       a.Prompt,
-		HintSubject:  a.HintSubject,
-		LoginHint:    a.LoginHint,
-		ACRValues:    a.ACRValues,
-		EssentialACR: mfa.EssentialACR(a.Claims),
-		CreatedAt:    a.CreatedAt,
+		Prompt:        a.Prompt,
+		HintSubject:   a.HintSubject,
+		LoginHint:     a.LoginHint,
+		AccountChosen: a.AccountChosen,
+		ACRValues:     a.ACRValues,
+		EssentialACR:  mfa.EssentialACR(a.Claims),
+		CreatedAt:     a.CreatedAt,
 	}
 	// A max_age beyond what a Duration holds (292 years) limits nothing.
 	if a.MaxAge != nil && *a.MaxAge <= int64(math.MaxInt64/time.Second) {

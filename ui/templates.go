@@ -18,12 +18,13 @@ var templateFiles embed.FS
 // The page templates. Each is parsed together with layout.html and defines
 // the blocks "title" and "content".
 const (
-	layoutTemplate    = "layout.html"
-	passwordTemplate  = "password.html"
-	logoutTemplate    = "logout.html"
-	signedOutTemplate = "signed_out.html"
-	errorTemplate     = "error.html"
-	otpTemplate       = "otp.html"
+	layoutTemplate        = "layout.html"
+	passwordTemplate      = "password.html"
+	logoutTemplate        = "logout.html"
+	signedOutTemplate     = "signed_out.html"
+	errorTemplate         = "error.html"
+	otpTemplate           = "otp.html"
+	selectAccountTemplate = "select_account.html"
 
 	accountSecurityTemplate   = "account_security.html"
 	accountRegenerateTemplate = "account_regenerate.html"
@@ -35,7 +36,7 @@ const (
 )
 
 // requiredPages is checked at start: New fails if one is missing or broken.
-var requiredPages = []string{passwordTemplate, logoutTemplate, signedOutTemplate, errorTemplate, otpTemplate,
+var requiredPages = []string{passwordTemplate, logoutTemplate, signedOutTemplate, errorTemplate, otpTemplate, selectAccountTemplate,
 	accountSecurityTemplate, accountRegenerateTemplate, accountDisableTemplate,
 	enrollStartTemplate, enrollGuideTemplate, enrollQRTemplate, enrollCodesTemplate}
 

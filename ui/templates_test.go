@@ -30,7 +30,10 @@ func TestEveryPageRenders(t *testing.T) {
 			u.renderLogout(w, r, logoutPage{Email: "a@b.c", ClientName: "Example", ClientID: "c1", PostLogoutRedirectURI: testLogoutURI, State: "s"})
 		},
 		signedOutTemplate: func(w http.ResponseWriter, r *http.Request) { u.renderSignedOut(w, r) },
-		errorTemplate:     func(w http.ResponseWriter, r *http.Request) { u.renderError(w, r, errUnknownRequest) },
+		selectAccountTemplate: func(w http.ResponseWriter, r *http.Request) {
+			u.renderSelectAccount(w, r, selectAccountPage{ID: "req1", ClientName: "<Example>", Email: "a@b.c"})
+		},
+		errorTemplate: func(w http.ResponseWriter, r *http.Request) { u.renderError(w, r, errUnknownRequest) },
 		otpTemplate: func(w http.ResponseWriter, r *http.Request) {
 			u.renderOTP(w, r, http.StatusUnauthorized, otpPage{ID: "req1", ClientName: "Example", Email: "a@b.c", CodeError: msgWrongCode})
 		},

@@ -189,10 +189,12 @@ func (u *UI) Routes(r chi.Router) {
 		r.Use(middleware.SecurityHeaders, middleware.LimitBody(maxFormBody))
 		r.Get("/login", u.dispatch)
 		r.Get("/login/password", u.showPassword)
+		r.Get("/login/select", u.showSelectAccount)
 		r.Get("/logout", u.showLogout)
 		r.Group(func(r chi.Router) {
 			r.Use(u.csrf.Handler)
 			r.Post("/login/password", u.submitPassword)
+			r.Post("/login/select", u.submitSelectAccount)
 			r.Post("/logout", u.submitLogout)
 		})
 		u.otpRoutes(r)

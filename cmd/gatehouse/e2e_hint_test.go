@@ -36,3 +36,33 @@ func TestLoginHintAndReauthenticationPrefillTheEmail(t *testing.T) {
 		}
 	})
 }
+
+// TestSelectAccountOffersTheSignedInAccountOrAnother: prompt=select_account
+// shows "Continue as …" and "Use another account".
+func TestSelectAccountOffersTheSignedInAccountOrAnother(t *testing.T) {
+	eachGatehouse(t, func(t *testing.T, g *gatehouse) {
+		ada := g.user("ada@example.com", "correct horse battery")
+		bob := g.user("bob@example.com", "battery staple horse")
+		rp := g.relyingParty("app")
+		b := newBrowser(t)
+		f, p := rp.start(b)
+		f.finish(signIn(t, b, p, "ada@example.com", "correct horse battery"))
+
+		f, p = rp.start(b, oauth2.SetAuthURLParam("prompt", "select_account"))
+		if p.url.Path != "/login/select" || !strings.Contains(p.body, "Continue as ada@example.com") || !strings.Contains(p.body, "Use another account") {
+			t.Fatalf("prompt=select_account: %d at %s:\n%.1500s", p.status, p.url, p.body)
+		}
+		if got := f.finish(b.submit(p, map[string]string{"choice": "continue"})); got.id.Subject != ada.ID {
+			t.Errorf("continued as %s, want ada", got.id.Subject)
+		}
+
+		f, p = rp.start(b, oauth2.SetAuthURLParam("prompt", "select_account"))
+		other := b.submit(p, map[string]string{"choice": "other"})
+		if !isPasswordPage(other) || strings.Contains(other.body, `value="ada@example.com"`) {
+			t.Fatalf("use another account: %d at %s, want an empty password page", other.status, other.url)
+		}
+		if got := f.finish(signIn(t, b, other, "bob@example.com", "battery staple horse")); got.id.Subject != bob.ID {
+			t.Errorf("signed in as %s, want bob", got.id.Subject)
+		}
+	})
+}
