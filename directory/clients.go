@@ -19,6 +19,7 @@ type NewClient struct {
 	AdminAPI               bool
 	JWTAccessTokens        bool
 	ResourceServer         bool   // an API that may introspect other clients' access tokens
+	RequireConsent         bool   // a third-party application: each user allows it once per scope set
 	OrgSlug                string // the organisation that owns it, if any
 }
 
@@ -34,6 +35,7 @@ type ClientView struct {
 	AdminAPI               bool      `json:"admin_api"`
 	JWTAccessTokens        bool      `json:"jwt_access_tokens"`
 	ResourceServer         bool      `json:"resource_server"`
+	RequireConsent         bool      `json:"require_consent"`
 	Org                    string    `json:"org"` // the organisation's slug, or ""
 	CreatedAt              time.Time `json:"created_at"`
 }
@@ -51,6 +53,7 @@ func ViewClient(c *storage.Client, orgSlug string) ClientView {
 		AdminAPI:               c.AdminAPI,
 		JWTAccessTokens:        c.JWTAccessTokens,
 		ResourceServer:         c.ResourceServer,
+		RequireConsent:         c.RequireConsent,
 		Org:                    orgSlug,
 		CreatedAt:              c.CreatedAt,
 	}
@@ -105,6 +108,7 @@ func (d *Directory) CreateClient(ctx context.Context, actor Actor, n NewClient) 
 		AdminAPI:               n.AdminAPI,
 		JWTAccessTokens:        n.JWTAccessTokens,
 		ResourceServer:         n.ResourceServer,
+		RequireConsent:         n.RequireConsent,
 	}
 	if !n.Public {
 		secret, c.SecretHash = storage.NewSecret()

@@ -11,6 +11,7 @@ const (
 	PromptNone          = "none"
 	PromptLogin         = "login"
 	PromptSelectAccount = "select_account"
+	PromptConsent       = "consent"
 )
 
 // OAuth error codes a sign-in can end with (OpenID Connect Core §3.1.2.6).
@@ -21,8 +22,10 @@ const (
 	// something on a page, such as enter a second factor or enroll one.
 	InteractionRequired = "interaction_required"
 	// AccessDenied: the request demands a level the user can never reach
-	// (an essential acr whose factor is not offered).
+	// (an essential acr whose factor is not offered), or the user declined.
 	AccessDenied = "access_denied"
+	// ConsentRequired: prompt=none and the user must consent on a page.
+	ConsentRequired = "consent_required"
 )
 
 // Input is everything the policy looks at, as plain values.
@@ -54,6 +57,10 @@ type Request struct {
 	// AccountChosen: asked to select an account, the user chose the one
 	// signed in.
 	AccountChosen bool
+	// ConsentNeeded: the user must allow the client what it asks before
+	// the sign-in completes (prompt=consent, or a client that asks for
+	// consent and has none remembered for these scopes).
+	ConsentNeeded bool
 	// ACRValues are the voluntary levels asked for (acr_values), in order
 	// of preference.
 	ACRValues []string
@@ -98,6 +105,8 @@ const (
 	// NeedAccountChoice: prompt=select_account: the user must say whether
 	// to continue as the signed-in user or sign in as another.
 	NeedAccountChoice
+	// NeedConsent: the user must allow (or refuse) what the client asks.
+	NeedConsent
 )
 
 // Decision is the policy's answer. Only the fields of its Next are set.
@@ -124,6 +133,7 @@ const (
 	descNoFactorOffered  = "A second factor is required, but none is available."
 	descNeedSecondFactor = "The user must enter a second factor."
 	descNeedEnrollment   = "The user must set up a second factor."
+	descNeedConsent      = "The user must consent to the application's request."
 )
 
 // Decide says what the sign-in for in.Request still needs, given what the
@@ -154,6 +164,12 @@ func Decide(in Input) Decision {
 
 	s := in.Session
 	if ACRRank(ACRFor(s.AMR)) >= need {
+		switch {
+		case in.Request.ConsentNeeded && none:
+			return fail(ConsentRequired, descNeedConsent)
+		case in.Request.ConsentNeeded:
+			return Decision{Next: NeedConsent}
+		}
 		return Decision{Next: Complete, AMR: slices.Clone(s.AMR), ACR: grantedACR(in), AuthTime: s.AuthTime}
 	}
 	if usable := usableFactors(in, need); len(usable) > 0 {

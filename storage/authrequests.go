@@ -39,6 +39,9 @@ type AuthRequest struct {
 	// AccountChosen: asked to select an account (prompt=select_account),
 	// the user chose to continue with the signed-in one.
 	AccountChosen bool `db:"account_chosen"`
+	// ConsentGiven: the user allowed the client what it asked, on the
+	// consent page of this request.
+	ConsentGiven bool `db:"consent_given"`
 
 	// Set when the sign-in completes.
 	Subject     string     `db:"subject"`
@@ -77,7 +80,7 @@ func (s *Store) AuthRequests() AuthRequests { return AuthRequests{s.q} }
 const authRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_mode, code_challenge,
 	code_challenge_method, prompt, max_age, login_hint, hint_subject, acr_values, claims, created_at, expires_at,
 	subject, session_hash, auth_time, amr, acr, done, error_code, error_description, code_hash, code_expires_at, code_used_at,
-	browser_hash, client_network, account_chosen`
+	browser_hash, client_network, account_chosen, consent_given`
 
 // ErrTooManyPending refuses a request from a client network that already
 // has as many unfinished sign-ins as it may.
@@ -112,6 +115,13 @@ func (r AuthRequests) ChooseAccount(ctx context.Context, id string) error {
 	res, err := r.q.ExecContext(ctx, `UPDATE auth_requests SET account_chosen = TRUE
 		WHERE id = $1 AND expires_at > $2 AND code_hash IS NULL AND error_code = ''`, id, now())
 	return expectOne(res, err, "choose account")
+}
+
+// GiveConsent records that the user allowed the client, for an open request.
+func (r AuthRequests) GiveConsent(ctx context.Context, id string) error {
+	res, err := r.q.ExecContext(ctx, `UPDATE auth_requests SET consent_given = TRUE
+		WHERE id = $1 AND expires_at > $2 AND code_hash IS NULL AND error_code = ''`, id, now())
+	return expectOne(res, err, "give consent")
 }
 
 // Get returns an unexpired request.

@@ -21,6 +21,7 @@ type Client struct {
 	AdminAPI               bool       `db:"admin_api"`
 	JWTAccessTokens        bool       `db:"jwt_access_tokens"`
 	ResourceServer         bool       `db:"resource_server"` // may introspect other clients' access tokens
+	RequireConsent         bool       `db:"require_consent"` // asks each user's consent, once per scope set
 	OrgID                  *string    `db:"org_id"`
 	CreatedAt              time.Time  `db:"created_at"`
 	UpdatedAt              time.Time  `db:"updated_at"`
@@ -65,7 +66,7 @@ type Clients struct{ q queryer }
 func (s *Store) Clients() Clients { return Clients{s.q} }
 
 const clientColumns = `id, name, secret_hash, redirect_uris, post_logout_redirect_uris, public, require_mfa, admin_api,
-	jwt_access_tokens, org_id, created_at, updated_at, resource_server`
+	jwt_access_tokens, org_id, created_at, updated_at, resource_server, require_consent`
 
 // Create inserts c, filling ID (unless set) and timestamps.
 func (r Clients) Create(ctx context.Context, c *Client) error {
@@ -75,9 +76,9 @@ func (r Clients) Create(ctx context.Context, c *Client) error {
 	c.CreatedAt = now()
 	c.UpdatedAt = c.CreatedAt
 	_, err := r.q.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		c.ID, c.Name, c.SecretHash, c.RedirectURIs, c.PostLogoutRedirectURIs, c.Public, c.RequireMFA, c.AdminAPI,
-		c.JWTAccessTokens, c.OrgID, c.CreatedAt, c.UpdatedAt, c.ResourceServer)
+		c.JWTAccessTokens, c.OrgID, c.CreatedAt, c.UpdatedAt, c.ResourceServer, c.RequireConsent)
 	return wrap(err, "create client")
 }
 

@@ -38,7 +38,7 @@ func (u *UI) accountRoutes(r chi.Router) {
 	r.Get("/account/security/codes/regenerate", u.showRegenerate)
 	// The addresses forms post to, opened as pages, lead to the settings.
 	for _, path := range []string{"/account/security/password", "/account/security/totp/start",
-		"/account/security/sessions/end", "/account/security/sessions/end-others",
+		"/account/security/sessions/end", "/account/security/sessions/end-others", "/account/security/consents/revoke",
 		"/account/security/totp/confirm", "/account/security/codes/download"} {
 		r.Get(path, u.toAccountHome)
 	}
@@ -52,6 +52,7 @@ func (u *UI) accountRoutes(r chi.Router) {
 		r.Post("/account/security/codes/download", u.downloadCodes)
 		r.Post("/account/security/sessions/end", u.endOneSession)
 		r.Post("/account/security/sessions/end-others", u.endOtherSessions)
+		r.Post("/account/security/consents/revoke", u.revokeConsent)
 	})
 	r.HandleFunc("/account/*", u.notFound)
 }
@@ -141,7 +142,9 @@ type securityPage struct {
 	// NoMail: the server cannot tell the user about changes by mail.
 	NoMail bool
 	// Sessions are the user's live browser sessions, this one included.
-	Sessions      []sessionRow
+	Sessions []sessionRow
+	// Consents are the applications the user allowed, remembered.
+	Consents      []consentRow
 	OtherSessions bool
 	// The authenticator app, when set up.
 	TOTP *factorSummary
@@ -164,6 +167,7 @@ func (p securityPage) FewCodesLeft() bool { return p.TOTP != nil && p.RecoveryCo
 // the query names one, so nothing from the URL is ever shown.
 var notices = map[string]string{
 	"session":  "That browser was signed out.",
+	"consent":  "The application was removed: it asks again the next time you sign in to it.",
 	"others":   "Every other browser was signed out, and applications there must sign you in again.",
 	"password": "Your password was changed. Other browsers where you were signed in were signed out.",
 	"disabled": "The authenticator app was removed. Sign-in now asks only for your password.",
@@ -185,6 +189,14 @@ func (u *UI) securityPageFor(ctx context.Context, a *accountSession) (securityPa
 		row := sessionRowOf(&live[i], bytes.Equal(live[i].IDHash, a.hash))
 		p.Sessions = append(p.Sessions, row)
 		p.OtherSessions = p.OtherSessions || !row.Current
+	}
+	consents, err := u.store.Consents().OfUser(ctx, a.user.ID)
+	if err != nil {
+		return p, err
+	}
+	for _, c := range consents {
+		p.Consents = append(p.Consents, consentRow{ClientID: c.ClientID, ClientName: c.ClientName,
+			GrantedOn: c.GrantedAt.UTC().Format("2 January 2006")})
 	}
 	f := a.totp()
 	if f == nil {

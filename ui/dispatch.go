@@ -64,6 +64,9 @@ func (u *UI) dispatch(w http.ResponseWriter, r *http.Request) {
 	case mfa.NeedAccountChoice:
 		http.Redirect(w, r, selectAccountURL(a.ID), http.StatusSeeOther)
 		return
+	case mfa.NeedConsent:
+		http.Redirect(w, r, consentURL(a.ID), http.StatusSeeOther)
+		return
 	default:
 		err = errors.New("unknown decision kind")
 	}

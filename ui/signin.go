@@ -51,6 +51,9 @@ func (u *UI) loadSignin(ctx context.Context, a *storage.AuthRequest, bs *browser
 		}
 	}
 	s.input = policyInput(policyRequest(a), bs, s.factors, memberships, c.RequireMFA)
+	if s.input.Request.ConsentNeeded, err = u.consentNeeded(ctx, a, c, bs); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -124,4 +127,31 @@ func policySession(bs *browserSession) mfa.Session {
 		AuthTime: bs.session.AuthTime,
 		AMR:      bs.session.AMR,
 	}
+}
+
+// consentNeeded: prompt=consent asks the user on every sign-in; a client
+// created with --require-consent asks once per user and set of scopes,
+// remembered. Either way, once per request.
+func (u *UI) consentNeeded(ctx context.Context, a *storage.AuthRequest, c *storage.Client, bs *browserSession) (bool, error) {
+	switch {
+	case a.ConsentGiven:
+		return false, nil
+	case slices.Contains(a.Prompt, mfa.PromptConsent):
+		return true, nil
+	case !c.RequireConsent || bs == nil:
+		return false, nil
+	}
+	got, err := u.store.Consents().Get(ctx, bs.user.ID, c.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, scope := range a.Scopes {
+		if !slices.Contains(got.Scopes, scope) {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -25,6 +25,7 @@ const (
 	errorTemplate         = "error.html"
 	otpTemplate           = "otp.html"
 	selectAccountTemplate = "select_account.html"
+	consentTemplate       = "consent.html"
 
 	accountSecurityTemplate   = "account_security.html"
 	accountRegenerateTemplate = "account_regenerate.html"
@@ -36,7 +37,7 @@ const (
 )
 
 // requiredPages is checked at start: New fails if one is missing or broken.
-var requiredPages = []string{passwordTemplate, logoutTemplate, signedOutTemplate, errorTemplate, otpTemplate, selectAccountTemplate,
+var requiredPages = []string{passwordTemplate, logoutTemplate, signedOutTemplate, errorTemplate, otpTemplate, selectAccountTemplate, consentTemplate,
 	accountSecurityTemplate, accountRegenerateTemplate, accountDisableTemplate,
 	enrollStartTemplate, enrollGuideTemplate, enrollQRTemplate, enrollCodesTemplate}
 

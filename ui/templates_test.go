@@ -30,6 +30,9 @@ func TestEveryPageRenders(t *testing.T) {
 			u.renderLogout(w, r, logoutPage{Email: "a@b.c", ClientName: "Example", ClientID: "c1", PostLogoutRedirectURI: testLogoutURI, State: "s"})
 		},
 		signedOutTemplate: func(w http.ResponseWriter, r *http.Request) { u.renderSignedOut(w, r) },
+		consentTemplate: func(w http.ResponseWriter, r *http.Request) {
+			u.renderConsent(w, r, consentPage{ID: "req1", ClientName: "<Example>", Email: "a@b.c", Scopes: []string{"See your email address"}})
+		},
 		selectAccountTemplate: func(w http.ResponseWriter, r *http.Request) {
 			u.renderSelectAccount(w, r, selectAccountPage{ID: "req1", ClientName: "<Example>", Email: "a@b.c"})
 		},

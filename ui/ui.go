@@ -190,11 +190,13 @@ func (u *UI) Routes(r chi.Router) {
 		r.Get("/login", u.dispatch)
 		r.Get("/login/password", u.showPassword)
 		r.Get("/login/select", u.showSelectAccount)
+		r.Get("/login/consent", u.showConsent)
 		r.Get("/logout", u.showLogout)
 		r.Group(func(r chi.Router) {
 			r.Use(u.csrf.Handler)
 			r.Post("/login/password", u.submitPassword)
 			r.Post("/login/select", u.submitSelectAccount)
+			r.Post("/login/consent", u.submitConsent)
 			r.Post("/logout", u.submitLogout)
 		})
 		u.otpRoutes(r)

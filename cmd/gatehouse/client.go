@@ -28,17 +28,17 @@ func clientType(public bool) string {
 }
 
 type clientCreateOpts struct {
-	name                            string
-	redirectURIs, postLogoutURIs    []string
-	public, requireMFA, adminAPI    bool
-	jwtAccessTokens, resourceServer bool
-	org                             string
+	name                                            string
+	redirectURIs, postLogoutURIs                    []string
+	public, requireMFA, adminAPI                    bool
+	jwtAccessTokens, resourceServer, requireConsent bool
+	org                                             string
 }
 
 func newClientCreateCmd() *cobra.Command {
 	var o clientCreateOpts
 	cmd := &cobra.Command{
-		Use:   "create --name N --redirect-uri U [--redirect-uri U2] [--public] [--post-logout-redirect-uri U] [--require-mfa] [--org S] [--admin-api] [--jwt-access-tokens] [--resource-server]",
+		Use:   "create --name N --redirect-uri U [--redirect-uri U2] [--public] [--post-logout-redirect-uri U] [--require-mfa] [--org S] [--admin-api] [--jwt-access-tokens] [--resource-server] [--require-consent]",
 		Short: "Register an application",
 		Long: "Registers an application. A confidential client (the default) gets a secret,\n" +
 			"printed once; a public client (--public: a single-page or native app) has none\n" +
@@ -58,6 +58,7 @@ func newClientCreateCmd() *cobra.Command {
 	f.BoolVar(&o.adminAPI, "admin-api", false, "let the application call Gatehouse's admin API")
 	f.BoolVar(&o.jwtAccessTokens, "jwt-access-tokens", false, "issue JWT access tokens instead of opaque ones")
 	f.BoolVar(&o.resourceServer, "resource-server", false, "an API that may introspect access tokens issued to other clients")
+	f.BoolVar(&o.requireConsent, "require-consent", false, "a third-party application: each user allows it once per set of scopes")
 	cmd.MarkFlagRequired("name")
 	return cmd
 }
@@ -80,6 +81,7 @@ func runClientCreate(cmd *cobra.Command, o clientCreateOpts) error {
 			AdminAPI:               o.adminAPI,
 			JWTAccessTokens:        o.jwtAccessTokens,
 			ResourceServer:         o.resourceServer,
+			RequireConsent:         o.requireConsent,
 			OrgSlug:                o.org,
 		})
 		return err
