@@ -32,27 +32,9 @@ func (u *UI) renderConsent(w http.ResponseWriter, r *http.Request, p consentPage
 	u.render(w, r, http.StatusOK, consentTemplate, p)
 }
 
-// consentStep loads a sign-in whose policy asks for consent, or answers
-// where the sign-in goes on and returns nil.
-func (u *UI) consentStep(w http.ResponseWriter, r *http.Request, id string) (*storage.AuthRequest, *signin) {
-	a := u.openAuthRequest(w, r, id)
-	if a == nil {
-		return nil, nil
-	}
-	s := u.signinFor(w, r, a)
-	if s == nil {
-		return nil, nil
-	}
-	if s.decide().Next != mfa.NeedConsent {
-		http.Redirect(w, r, dispatcherURL(a.ID), http.StatusSeeOther)
-		return nil, nil
-	}
-	return a, s
-}
-
 // showConsent is GET /login/consent?id=ID.
 func (u *UI) showConsent(w http.ResponseWriter, r *http.Request) {
-	a, s := u.consentStep(w, r, r.URL.Query().Get("id"))
+	a, s := u.stepFor(w, r, r.URL.Query().Get("id"), mfa.NeedConsent)
 	if a == nil {
 		return
 	}
@@ -74,7 +56,7 @@ func (u *UI) submitConsent(w http.ResponseWriter, r *http.Request) {
 	if !u.parseForm(w, r) {
 		return
 	}
-	a, s := u.consentStep(w, r, r.PostForm.Get("id"))
+	a, s := u.stepFor(w, r, r.PostForm.Get("id"), mfa.NeedConsent)
 	if a == nil {
 		return
 	}

@@ -109,3 +109,22 @@ func (u *UI) signinOrError(w http.ResponseWriter, r *http.Request, a *storage.Au
 
 // enrollStepURL is the forced enrollment during sign-in.
 func enrollStepURL(id string) string { return "/login/enroll?id=" + url.QueryEscape(id) }
+
+// stepFor loads the open sign-in id for a step page, if the policy asks
+// this browser for that step now (next); otherwise it sends the browser to
+// the dispatcher, which knows the step, and returns nil.
+func (u *UI) stepFor(w http.ResponseWriter, r *http.Request, id string, next mfa.Next) (*storage.AuthRequest, *signin) {
+	a := u.openAuthRequest(w, r, id)
+	if a == nil {
+		return nil, nil
+	}
+	s := u.signinFor(w, r, a)
+	if s == nil {
+		return nil, nil
+	}
+	if s.decide().Next != next {
+		http.Redirect(w, r, dispatcherURL(a.ID), http.StatusSeeOther)
+		return nil, nil
+	}
+	return a, s
+}

@@ -18,27 +18,9 @@ type selectAccountPage struct {
 	ID, ClientName, Email string
 }
 
-// accountChoice loads a sign-in whose policy asks for the account choice,
-// or answers where the sign-in goes on and returns nil.
-func (u *UI) accountChoice(w http.ResponseWriter, r *http.Request, id string) (*storage.AuthRequest, *signin) {
-	a := u.openAuthRequest(w, r, id)
-	if a == nil {
-		return nil, nil
-	}
-	s := u.signinFor(w, r, a)
-	if s == nil {
-		return nil, nil
-	}
-	if s.decide().Next != mfa.NeedAccountChoice {
-		http.Redirect(w, r, dispatcherURL(a.ID), http.StatusSeeOther)
-		return nil, nil
-	}
-	return a, s
-}
-
 // showSelectAccount is GET /login/select?id=ID.
 func (u *UI) showSelectAccount(w http.ResponseWriter, r *http.Request) {
-	a, s := u.accountChoice(w, r, r.URL.Query().Get("id"))
+	a, s := u.stepFor(w, r, r.URL.Query().Get("id"), mfa.NeedAccountChoice)
 	if a == nil {
 		return
 	}
@@ -56,7 +38,7 @@ func (u *UI) submitSelectAccount(w http.ResponseWriter, r *http.Request) {
 	if !u.parseForm(w, r) {
 		return
 	}
-	a, _ := u.accountChoice(w, r, r.PostForm.Get("id"))
+	a, _ := u.stepFor(w, r, r.PostForm.Get("id"), mfa.NeedAccountChoice)
 	if a == nil {
 		return
 	}
