@@ -58,6 +58,12 @@ type Notifier interface {
 	Notify(ctx context.Context, tx *storage.Store, n Notice) error
 }
 
+// MembersNotifier is a Notifier that can also tell every member of an
+// organisation about a change of it; tx is the change's transaction.
+type MembersNotifier interface {
+	NotifyMembers(ctx context.Context, tx *storage.Store, kind, orgID string) error
+}
+
 // NopNotifier tells nobody.
 type NopNotifier struct{}
 

@@ -48,3 +48,9 @@ func (m MailNotifier) Notify(ctx context.Context, tx *storage.Store, n Notice) e
 	}
 	return m.Outbox.Queue(ctx, tx, msg)
 }
+
+// NotifyMembers asks for a notice to every member of an organisation,
+// queued in batches by mail.Bulk after the change commits.
+func (m MailNotifier) NotifyMembers(ctx context.Context, tx *storage.Store, kind, orgID string) error {
+	return tx.MailJobs().Add(ctx, &storage.MailJob{Kind: kind, OrgID: orgID})
+}

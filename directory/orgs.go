@@ -239,8 +239,15 @@ func (d *Directory) SetPolicy(ctx context.Context, actor Actor, slug string, c P
 			return err
 		}
 		res.Changed = true
-		return Record(ctx, tx, actor, Event{Type: EventPolicyChanged, OrgID: org.ID,
-			Details: map[string]any{"slug": org.Slug, "from": ViewPolicy(res.Before), "to": ViewPolicy(res.After)}})
+		if err := Record(ctx, tx, actor, Event{Type: EventPolicyChanged, OrgID: org.ID,
+			Details: map[string]any{"slug": org.Slug, "from": ViewPolicy(res.Before), "to": ViewPolicy(res.After)}}); err != nil {
+			return err
+		}
+		if members, ok := d.notify.(MembersNotifier); ok && res.After.RequireMFA && !res.Before.RequireMFA {
+			// Every member hears of it, in batches, after this commits.
+			return members.NotifyMembers(ctx, tx, "org_requires_mfa", org.ID)
+		}
+		return nil
 	})
 	return res, err
 }

@@ -183,3 +183,15 @@ func capitalise(s string) string {
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
+
+// OrgRequiresMFA tells a member that their organisation now requires
+// two-step verification.
+func (r *Renderer) OrgRequiresMFA(to, org string) (Message, error) {
+	return r.render("org_requires_mfa", to, notice{
+		Subject: org + " requires two-step verification",
+		Heading: org + " now requires two-step verification",
+		Intro: "Your organisation " + org + " requires a second factor, such as an authenticator app, for every member. " +
+			"If you have none yet, you will set one up at your next sign-in; it takes a minute.",
+		IfNotYou: "If you do not know " + org + ", you can ignore this mail; nothing changes for you until you sign in.",
+	})
+}

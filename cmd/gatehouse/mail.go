@@ -19,6 +19,8 @@ type mailing struct {
 	notifier directory.Notifier
 	// outbox delivers queued mail; nil when mail is not configured.
 	outbox *mail.Outbox
+	// bulk queues notices to many users in batches.
+	bulk *mail.Bulk
 	// configured: mail reaches users (an SMTP server, or the log of a
 	// development server).
 	configured bool
@@ -65,7 +67,8 @@ func setUpMail(cfg *Config, key secretkey.Key, st *storage.Store, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	return &mailing{notifier: directory.MailNotifier{Messages: messages, Outbox: outbox}, outbox: outbox, configured: true}, nil
+	return &mailing{notifier: directory.MailNotifier{Messages: messages, Outbox: outbox}, outbox: outbox,
+		bulk: mail.NewBulk(st, outbox, messages, log), configured: true}, nil
 }
 
 // developmentIssuer: the issuer is this machine, so mail may go to the log.

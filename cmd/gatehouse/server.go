@@ -78,7 +78,8 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 		return err
 	}
 	if mailing.outbox != nil {
-		s.background = append(s.background, func(ctx context.Context) { mailing.outbox.Run(ctx, mailPollInterval) })
+		s.background = append(s.background, func(ctx context.Context) { mailing.outbox.Run(ctx, mailPollInterval) },
+			func(ctx context.Context) { mailing.bulk.Run(ctx, mailPollInterval) })
 	}
 	dir := directory.New(s.store, mailing.notifier)
 	pages, err := ui.New(ui.Config{
