@@ -48,4 +48,5 @@ const (
 	EventSessionEnded        EventType = "session.ended"        // one browser, by the user
 	EventOtherSessionsEnded  EventType = "session.others_ended" // every other browser, by the user
 	EventSignedOutEverywhere EventType = "user.signed_out"      // every browser and refresh token, by an operator
+	EventFactorUnlocked      EventType = "mfa.unlocked"         // second-factor lock lifted, by an operator
 )

@@ -147,3 +147,29 @@ func (d *Directory) notifyWith(ctx context.Context, tx *storage.Store, actor Act
 	}
 	return nil
 }
+
+// FactorLockKey names the counter, shared by every replica, of a user's
+// wrong second-factor answers (every method together).
+func FactorLockKey(userID string) string { return "mfa:" + userID }
+
+// Unlock is an operator lifting the lock that wrong second-factor answers
+// set on a user (a timed one, or the one that lasts until lifted), and
+// starting the count again.
+func (d *Directory) Unlock(ctx context.Context, actor Actor, email string) (*storage.User, error) {
+	var u *storage.User
+	err := d.store.InTx(ctx, func(tx *storage.Store) (err error) {
+		if u, err = userByEmail(ctx, tx, email); err != nil {
+			return err
+		}
+		c, err := tx.RateLimits().Get(ctx, FactorLockKey(u.ID))
+		if err != nil {
+			return err
+		}
+		if err := tx.RateLimits().Reset(ctx, FactorLockKey(u.ID)); err != nil {
+			return err
+		}
+		return Record(ctx, tx, actor, Event{Type: EventFactorUnlocked, SubjectID: u.ID,
+			Details: map[string]any{"email": u.Email, "failures": c.Failures}})
+	})
+	return u, err
+}

@@ -19,7 +19,6 @@ import (
 // (NIST SP 800-63B's ceiling) locks it until an admin, an operator or the
 // recovery flow resets the counter. A success resets it.
 const (
-	mfaLockPrefix    = "mfa:"
 	mfaLockEvery     = 10
 	mfaHardLockAt    = 100
 	mfaFirstLock     = 15 * time.Minute
@@ -28,7 +27,7 @@ const (
 )
 
 // mfaLockKey names an account's counter in storage.RateLimits.
-func mfaLockKey(userID string) string { return mfaLockPrefix + userID }
+func mfaLockKey(userID string) string { return directory.FactorLockKey(userID) }
 
 // mfaLock is the lock on an account's second factor. The zero value is
 // "not locked".

@@ -416,6 +416,35 @@ func TestUserJSONOutput(t *testing.T) {
 	})
 }
 
+func TestUserUnlock(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		d := newCLIDB(t, b)
+		d.ok("", "user", "create", "--email", "erin@example.com")
+		id := d.user("erin@example.com").ID
+		ctx := context.Background()
+		for range 100 { // the hard lock: 100 wrong codes
+			if _, err := d.store().RateLimits().Fail(ctx, "mfa:"+id, time.Now().Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := d.store().RateLimits().Lock(ctx, "mfa:"+id, time.Now().AddDate(100, 0, 0)); err != nil {
+			t.Fatal(err)
+		}
+		var out unlocked
+		d.okJSON(&out, "", "user", "unlock", "--email", "erin@example.com")
+		if !out.Unlocked || out.ID != id {
+			t.Errorf("unlock JSON %+v", out)
+		}
+		if c, err := d.store().RateLimits().Get(ctx, "mfa:"+id); err != nil || c.Failures != 0 || c.LockedUntil != nil {
+			t.Errorf("after unlock the counter is %+v (%v), want it cleared", c, err)
+		}
+		if e := d.lastAudit("mfa.unlocked"); e.SubjectID != id || !strings.Contains(e.Details, `"failures":100`) {
+			t.Errorf("mfa.unlocked event %+v", e)
+		}
+		d.fails(`no user with email "nobody@example.com"`, "", "user", "unlock", "--email", "nobody@example.com")
+	})
+}
+
 func TestUserSignOut(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b storagetest.Backend) {
 		d := newCLIDB(t, b)

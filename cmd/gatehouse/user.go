@@ -24,6 +24,7 @@ func newUserCmd() *cobra.Command {
 		newUserSetDisabledCmd("disable", true),
 		newUserSetDisabledCmd("enable", false),
 		newUserSignOutCmd(),
+		newUserUnlockCmd(),
 	)
 }
 
@@ -264,6 +265,35 @@ func newUserSignOutCmd() *cobra.Command {
 			}
 			return emit(cmd, signedOut{userInfo: userInfoOf(u), SignedOut: true},
 				fmt.Sprintf("Signed %s out everywhere: every browser session ended and every refresh token was revoked.", u.Email))
+		},
+	}
+	cmd.Flags().StringVar(&email, "email", "", "the user's email `address`")
+	cmd.MarkFlagRequired("email")
+	return cmd
+}
+
+type unlocked struct {
+	userInfo
+	Unlocked bool `json:"unlocked"`
+}
+
+func newUserUnlockCmd() *cobra.Command {
+	var email string
+	cmd := &cobra.Command{
+		Use:   "unlock --email E",
+		Short: "Lift the lock that wrong second-factor codes set on a user",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var u *storage.User
+			err := withDirectory(cmd, func(ctx context.Context, dir *directory.Directory) (err error) {
+				u, err = dir.Unlock(ctx, directory.Operator(), email)
+				return err
+			})
+			if err != nil {
+				return subject{email: email}.explain(err)
+			}
+			return emit(cmd, unlocked{userInfo: userInfoOf(u), Unlocked: true},
+				fmt.Sprintf("Unlocked %s: their second factor can be used again, and the count of wrong codes starts again.", u.Email))
 		},
 	}
 	cmd.Flags().StringVar(&email, "email", "", "the user's email `address`")
