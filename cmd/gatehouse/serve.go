@@ -91,8 +91,9 @@ func runServe(cmd *cobra.Command, noMigrate bool) error {
 		}
 		log.Info("metrics are served apart from the public listener", "metrics", metricsLn.Addr().String()+"/metrics")
 	}
-	log.Info("Gatehouse is running", "issuer", cfg.Issuer, "listen", ln.Addr().String(), "database", string(st.Dialect()))
+	// The hints come first: "Gatehouse is running" is the last start-up line.
 	startupHints(ctx, log, cfg, st, ln.Addr())
+	log.Info("Gatehouse is running", "issuer", cfg.Issuer, "listen", ln.Addr().String(), "database", string(st.Dialect()))
 	return srv.serve(ctx, ln, metricsLn)
 }
 
