@@ -58,15 +58,11 @@ type rotatedKey struct {
 }
 
 func runKeysRotate(cmd *cobra.Command, now bool) error {
-	st, cfg, err := openStore(cmd)
+	st, cfg, key, err := openKeyedStore(cmd)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	key, err := cfg.secretKey()
-	if err != nil {
-		return err
-	}
 	ctx := cmd.Context()
 	if !cfg.SigningAlgSet {
 		// Without --signing-alg, keep the algorithm the servers sign with.

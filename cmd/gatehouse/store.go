@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-id/gatehouse/directory"
+	"github.com/gatehouse-id/gatehouse/secretkey"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -52,6 +53,21 @@ func ensureSchema(ctx context.Context, st *storage.Store, cfg *Config) error {
 	return nil
 }
 
+// openKeyedStore is openStore with the secret key, for commands that seal
+// or sign something. The caller closes the store.
+func openKeyedStore(cmd *cobra.Command) (*storage.Store, *Config, secretkey.Key, error) {
+	st, cfg, err := openStore(cmd)
+	if err != nil {
+		return nil, nil, secretkey.Key{}, err
+	}
+	key, err := cfg.secretKey()
+	if err != nil {
+		st.Close()
+		return nil, nil, secretkey.Key{}, err
+	}
+	return st, cfg, key, nil
+}
+
 // withStore runs fn with an open store and closes it when fn returns.
 func withStore(cmd *cobra.Command, fn func(ctx context.Context, st *storage.Store) error) error {
 	st, _, err := openStore(cmd)
@@ -66,15 +82,11 @@ func withStore(cmd *cobra.Command, fn func(ctx context.Context, st *storage.Stor
 // when fn returns.
 // Notices the change makes are queued for the server to send.
 func withDirectory(cmd *cobra.Command, fn func(ctx context.Context, dir *directory.Directory) error) error {
-	st, cfg, err := openStore(cmd)
+	st, cfg, key, err := openKeyedStore(cmd)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	key, err := cfg.secretKey()
-	if err != nil {
-		return err
-	}
 	m, err := setUpMail(cfg, key, st, cfg.Logger(cmd.ErrOrStderr()), nil, false)
 	if err != nil {
 		return err
