@@ -45,6 +45,8 @@ func (s *Store) CleanupExpired(ctx context.Context, now time.Time, log *slog.Log
 			{"sessions", s.Sessions().DeleteExpired},
 			{"tokens", s.Tokens().DeleteExpired},
 			{"rate-limit counters", s.RateLimits().DeleteExpired},
+			{"links", s.Links().DeleteExpired},
+			{"recoveries", s.Recoveries().DeleteExpired},
 		} {
 			total, err := deleteInBatches(ctx, now, step.del)
 			if err != nil {

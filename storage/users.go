@@ -8,13 +8,16 @@ import (
 
 // User is a person who signs in.
 type User struct {
-	ID           string    `db:"id"`
-	Email        string    `db:"email"`
-	Name         string    `db:"name"`
-	PasswordHash *string   `db:"password_hash"` // nil: cannot sign in until a password is set
-	Disabled     bool      `db:"disabled"`
-	CreatedAt    time.Time `db:"created_at"`
-	UpdatedAt    time.Time `db:"updated_at"`
+	ID           string  `db:"id"`
+	Email        string  `db:"email"`
+	Name         string  `db:"name"`
+	PasswordHash *string `db:"password_hash"` // nil: cannot sign in until a password is set
+	Disabled     bool    `db:"disabled"`
+	// ReenrollSince is when the user's second factors were reset, until
+	// they add one again; nil otherwise.
+	ReenrollSince *time.Time `db:"reenroll_since"`
+	CreatedAt     time.Time  `db:"created_at"`
+	UpdatedAt     time.Time  `db:"updated_at"`
 }
 
 // NormalizeEmail is the form emails are unique in: trimmed, lower case.
@@ -26,7 +29,7 @@ type Users struct{ q queryer }
 // Users returns the user repository.
 func (s *Store) Users() Users { return Users{s.q} }
 
-const userColumns = `id, email, name, password_hash, disabled, created_at, updated_at`
+const userColumns = `id, email, name, password_hash, disabled, reenroll_since, created_at, updated_at`
 
 // Create inserts u, filling ID and timestamps. ErrConflict if the email is
 // taken, in any letter case.
@@ -78,6 +81,13 @@ func (r Users) SetDisabled(ctx context.Context, id string, disabled bool) error 
 func (r Users) SetName(ctx context.Context, id, name string) error {
 	res, err := r.q.ExecContext(ctx, `UPDATE users SET name = $1, updated_at = $2 WHERE id = $3`, name, now(), id)
 	return expectOne(res, err, "set name")
+}
+
+// SetReenroll marks the user as awaiting a new second factor since t
+// (after a reset), or, with t nil, clears the mark.
+func (r Users) SetReenroll(ctx context.Context, id string, t *time.Time) error {
+	res, err := r.q.ExecContext(ctx, `UPDATE users SET reenroll_since = $1, updated_at = $2 WHERE id = $3`, utcPtr(t), now(), id)
+	return expectOne(res, err, "set awaiting re-enrollment")
 }
 
 // Any reports whether there is at least one user.
