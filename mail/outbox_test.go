@@ -261,11 +261,29 @@ func TestMessagesHaveBothPartsAndSayWhatToDo(t *testing.T) {
 	}
 	c := Context{When: time.Now(), UserAgent: `<script>alert(1)</script> (iPhone; CPU iPhone OS 18_0 like Mac OS X) Safari/604.1`, IP: "198.51.100.4"}
 	to := "ada@example.com"
+	const (
+		enrollURL  = "https://id.example.com/login/enroll-link?token=enrol-abc"
+		confirmURL = "https://id.example.com/login/recovery/confirm?token=confirm-abc"
+		cancelURL  = "https://id.example.com/login/recovery/cancel?token=cancel-abc"
+		resetURL   = "https://id.example.com/login/reset?token=reset-abc"
+	)
+	// The link each message must carry, in both parts; the others carry the
+	// security settings.
+	links := map[string][]string{
+		"factors_reset":      {enrollURL},
+		"enrollment_link":    {enrollURL},
+		"recovery_requested": {confirmURL, cancelURL},
+		"password_reset":     {resetURL},
+	}
 	messages := map[string]func() (Message, error){
 		"factor_added":               func() (Message, error) { return r.FactorAdded(to, "an authenticator app", c) },
 		"factor_removed":             func() (Message, error) { return r.FactorRemoved(to, "an authenticator app", c) },
 		"recovery_codes_regenerated": func() (Message, error) { return r.RecoveryCodesRegenerated(to, c) },
-		"factors_reset":              func() (Message, error) { return r.FactorsReset(to, "an administrator of Acme", c) },
+		"factors_reset":              func() (Message, error) { return r.FactorsReset(to, "an administrator of Acme", enrollURL, c) },
+		"enrollment_link":            func() (Message, error) { return r.EnrollmentLink(to, enrollURL, c) },
+		"recovery_requested":         func() (Message, error) { return r.RecoveryRequested(to, confirmURL, cancelURL, c) },
+		"recovery_cancelled":         func() (Message, error) { return r.RecoveryCancelled(to, c) },
+		"password_reset":             func() (Message, error) { return r.PasswordReset(to, resetURL, c) },
 		"account_locked":             func() (Message, error) { return r.AccountLocked(to, time.Now().Add(15*time.Minute), c) },
 		"password_changed":           func() (Message, error) { return r.PasswordChanged(to, c) },
 	}
@@ -278,7 +296,13 @@ func TestMessagesHaveBothPartsAndSayWhatToDo(t *testing.T) {
 			t.Errorf("%s: kind %q, to %q, subject %q", kind, m.Kind, m.To, m.Subject)
 		}
 		for part, body := range map[string]string{"text": m.Text, "html": m.HTML} {
-			for _, want := range []string{"Gatehouse", "If this wasn", "Safari on iPhone", "198.51.100.4", "https://id.example.com/account/security"} {
+			want := []string{"Gatehouse", "If this wasn", "Safari on iPhone", "198.51.100.4"}
+			if ls, ok := links[kind]; ok {
+				want = append(want, ls...)
+			} else {
+				want = append(want, "https://id.example.com/account/security")
+			}
+			for _, want := range want {
 				if !strings.Contains(body, want) {
 					t.Errorf("%s %s part lacks %q", kind, part, want)
 				}
@@ -288,7 +312,7 @@ func TestMessagesHaveBothPartsAndSayWhatToDo(t *testing.T) {
 			t.Errorf("%s: the HTML part carries the user agent unescaped", kind)
 		}
 	}
-	if m, _ := r.FactorsReset(to, "an administrator of Acme", c); !strings.Contains(m.Text, "an administrator of Acme") {
+	if m, _ := r.FactorsReset(to, "an administrator of Acme", enrollURL, c); !strings.Contains(m.Text, "an administrator of Acme") {
 		t.Error("the reset notice does not say who reset")
 	}
 }

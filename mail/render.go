@@ -55,7 +55,11 @@ type notice struct {
 	Product, Subject, Heading, Intro string
 	Details                          []detail
 	ActionURL, ActionLabel           string
-	IfNotYou                         string
+	// ActionNote follows the action: how long its link works.
+	ActionNote string
+	// CancelURL, when set, is the "this wasn't me" link.
+	CancelURL, CancelLabel string
+	IfNotYou               string
 }
 
 func (r *Renderer) details(c Context) []detail {
@@ -132,14 +136,83 @@ func (r *Renderer) RecoveryCodesRegenerated(to string, c Context) (Message, erro
 }
 
 // FactorsReset tells a user that their second factors were reset, by whom
-// ("an administrator of Acme", "an operator", "you").
-func (r *Renderer) FactorsReset(to, by string, c Context) (Message, error) {
+// ("an administrator of Acme", "an operator", "you"), with the one-time
+// link that lets a browser set up a new one (enrollURL, for a day).
+func (r *Renderer) FactorsReset(to, by, enrollURL string, c Context) (Message, error) {
 	return r.render("factors_reset", to, notice{
 		Subject: "your two-step verification was reset",
 		Heading: "Your two-step verification was reset",
 		Intro: "All second factors and recovery codes of your account were removed by " + by +
-			". You will set up two-step verification again at your next sign-in.",
+			", and every device was signed out. To keep anyone who knows only your password from adding their own, " +
+			"a new second factor can be set up only from the link below (or the browser that confirmed the reset).",
+		Details:     r.details(c),
+		ActionURL:   enrollURL,
+		ActionLabel: "Set up two-step verification again",
+		ActionNote:  "The link works once, in one browser, for 24 hours.",
+	})
+}
+
+// EnrollmentLink sends a user who asked for one a new link to set up a
+// second factor after a reset; older links stop working.
+func (r *Renderer) EnrollmentLink(to, enrollURL string, c Context) (Message, error) {
+	return r.render("enrollment_link", to, notice{
+		Subject:     "your link to set up two-step verification",
+		Heading:     "Set up two-step verification again",
+		Intro:       "You asked for a new link to set up a second factor on your account. Earlier links no longer work.",
+		Details:     r.details(c),
+		ActionURL:   enrollURL,
+		ActionLabel: "Set up two-step verification",
+		ActionNote:  "The link works once, in one browser, for 24 hours.",
+		IfNotYou: "If this wasn't you, someone knows your password: do not open the link, and change your password " +
+			"or ask your administrator to.",
+	})
+}
+
+// RecoveryRequested asks a user to confirm the recovery a recovery code
+// started (confirmURL), or to cancel it (cancelURL) if it was not them.
+func (r *Renderer) RecoveryRequested(to, confirmURL, cancelURL string, c Context) (Message, error) {
+	return r.render("recovery_requested", to, notice{
+		Subject: "confirm resetting your two-step verification",
+		Heading: "Confirm resetting your two-step verification",
+		Intro: "One of your recovery codes was just used, with your password, to reset two-step verification. " +
+			"Confirm it to remove your old second factors; then you sign in with your password and set up a new one.",
+		Details:     r.details(c),
+		ActionURL:   confirmURL,
+		ActionLabel: "Review and confirm the reset",
+		ActionNote:  "The link works once, for 30 minutes. Opening it changes nothing until you confirm.",
+		CancelURL:   cancelURL,
+		CancelLabel: "This wasn't me: cancel the reset",
+		IfNotYou: "If this wasn't you, someone has your password and one of your recovery codes: cancel the reset, " +
+			"then change your password and make new recovery codes.",
+	})
+}
+
+// RecoveryCancelled tells a user that a pending recovery was cancelled
+// from its mail.
+func (r *Renderer) RecoveryCancelled(to string, c Context) (Message, error) {
+	return r.render("recovery_cancelled", to, notice{
+		Subject: "the reset of your two-step verification was cancelled",
+		Heading: "The reset was cancelled",
+		Intro: "The reset of your two-step verification was cancelled; your second factors are unchanged. " +
+			"The recovery code that started it no longer works.",
 		Details: r.details(c),
+		IfNotYou: "If this wasn't you who started the reset, someone knew your password and had one of your recovery codes: " +
+			"change your password and make new recovery codes now.",
+	})
+}
+
+// PasswordReset sends a user who forgot their password the link that sets
+// a new one (resetURL).
+func (r *Renderer) PasswordReset(to, resetURL string, c Context) (Message, error) {
+	return r.render("password_reset", to, notice{
+		Subject:     "reset your password",
+		Heading:     "Reset your password",
+		Intro:       "Someone, hopefully you, asked to reset the password of your account. Your two-step verification stays as it is.",
+		Details:     r.details(c),
+		ActionURL:   resetURL,
+		ActionLabel: "Choose a new password",
+		ActionNote:  "The link works once, for 30 minutes.",
+		IfNotYou:    "If this wasn't you, ignore this mail: your password stays as it is.",
 	})
 }
 

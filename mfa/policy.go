@@ -83,6 +83,13 @@ type Session struct {
 	// Factors are the kinds of the user's confirmed second factors, the
 	// default first. A user who has one must use it at every sign-in.
 	Factors []FactorKind
+	// AwaitingEnrollment: the user's second factors were reset and no new
+	// one is set up yet. The password alone must not add one: only a
+	// browser with an enrollment grant may (EnrollmentGranted).
+	AwaitingEnrollment bool
+	// EnrollmentGranted: this browser may add a factor for the user after
+	// a reset (it confirmed the reset, or opened a mailed enrollment link).
+	EnrollmentGranted bool
 }
 
 // Next is what a sign-in needs next.
@@ -107,6 +114,11 @@ const (
 	NeedAccountChoice
 	// NeedConsent: the user must allow (or refuse) what the client asks.
 	NeedConsent
+	// NeedEnrollmentGrant: the user must enroll, but their factors were
+	// reset and this browser holds no enrollment grant: they must come
+	// back through a mailed enrollment link or the browser that confirmed
+	// the reset.
+	NeedEnrollmentGrant
 )
 
 // Decision is the policy's answer. Only the fields of its Next are set.
@@ -119,7 +131,8 @@ type Decision struct {
 	AuthTime time.Time
 
 	// For NeedSecondFactor: the user's factors that meet the requirement,
-	// the default first. For NeedEnrollment: the offered factors that would.
+	// the default first. For NeedEnrollment and NeedEnrollmentGrant: the
+	// offered factors that would.
 	Factors []FactorKind
 
 	// For Fail.
@@ -180,6 +193,11 @@ func Decide(in Input) Decision {
 	}
 	if none {
 		return fail(InteractionRequired, descNeedEnrollment)
+	}
+	if s.AwaitingEnrollment && !s.EnrollmentGranted {
+		// After a reset, whoever holds only the password must not put
+		// their own authenticator on the account.
+		return Decision{Next: NeedEnrollmentGrant, Factors: enrollableFactors(in, need)}
 	}
 	return Decision{Next: NeedEnrollment, Factors: enrollableFactors(in, need)}
 }

@@ -47,6 +47,12 @@ func TestDecide(t *testing.T) {
 	needPassword := Decision{Next: NeedPassword}
 	needCode := Decision{Next: NeedSecondFactor, Factors: []FactorKind{FactorTOTP}}
 	needEnrollment := Decision{Next: NeedEnrollment, Factors: []FactorKind{FactorTOTP}}
+	needGrant := Decision{Next: NeedEnrollmentGrant, Factors: []FactorKind{FactorTOTP}}
+	awaiting := func(at time.Time, granted bool) Session {
+		s := session(at, pwd)
+		s.AwaitingEnrollment, s.EnrollmentGranted = true, granted
+		return s
+	}
 	notSignedIn := "The user is not signed in."
 	none := []string{"none"}
 	essential := func(values ...string) Request { return Request{EssentialACR: values} }
@@ -200,6 +206,26 @@ func TestDecide(t *testing.T) {
 			session: session(earlier, pwdOTP, FactorTOTP), want: failWith(InteractionRequired, descEssentialUnmet)},
 		{name: "prompt=none / no session at all → login_required", request: Request{Prompt: none, EssentialACR: []string{ACRPhishingResistant}},
 			want: loginRequired(notSignedIn)},
+
+		// After a reset (self-serve, operator, admin), re-enrollment is protected: the password alone never adds a factor.
+		{name: "after a reset / required by an organisation: a grant is needed", session: awaiting(earlier, false), policy: policy{org: true},
+			want: needGrant},
+		{name: "after a reset / required by the client: a grant is needed", session: awaiting(earlier, false), policy: policy{client: true},
+			want: needGrant},
+		{name: "after a reset / asked by acr_values: a grant is needed", request: Request{ACRValues: []string{ACRMFA}},
+			session: awaiting(earlier, false), want: needGrant},
+		{name: "after a reset / asked by an essential acr: a grant is needed", request: essential(ACRMFA, ACRPassword),
+			session: awaiting(earlier, false), want: completePwd(earlier)},
+		{name: "after a reset / an essential acr the password cannot meet: a grant is needed", request: essential(ACRMFA),
+			session: awaiting(earlier, false), want: needGrant},
+		{name: "after a reset / the browser holds a grant: it enrolls", session: awaiting(earlier, true), policy: policy{org: true},
+			want: needEnrollment},
+		{name: "after a reset / nothing requires a factor: the password signs in, acr says so", session: awaiting(earlier, false),
+			want: completePwd(earlier)},
+		{name: "after a reset / no session: the password first", session: Session{AwaitingEnrollment: true}, policy: policy{org: true},
+			want: needPassword},
+		{name: "after a reset / prompt=none → interaction_required", request: Request{Prompt: none}, session: awaiting(earlier, false),
+			policy: policy{org: true}, want: failWith(InteractionRequired, descNeedEnrollment)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
