@@ -12,6 +12,7 @@ import (
 type Directory struct {
 	store  *storage.Store
 	notify Notifier
+	now    func() time.Time
 }
 
 // New returns the operations on store, telling users through n (nil: no
@@ -20,15 +21,18 @@ func New(store *storage.Store, n Notifier) *Directory {
 	if n == nil {
 		n = NopNotifier{}
 	}
-	return &Directory{store: store, notify: n}
+	return &Directory{store: store, notify: n, now: time.Now}
 }
+
+// SetClock replaces the clock links' lifetimes are measured by (tests).
+func (d *Directory) SetClock(now func() time.Time) { d.now = now }
 
 // In returns the operations inside tx, a transaction the caller runs: each
 // operation then joins it instead of starting its own, so a caller can make
 // it commit together with writes of its own (a second factor's used time
 // step, a session that moves to a new id).
 func (d *Directory) In(tx *storage.Store) *Directory {
-	return &Directory{store: tx, notify: d.notify}
+	return &Directory{store: tx, notify: d.notify, now: d.now}
 }
 
 // SetNotifier replaces who tells users about changes to their account.
@@ -48,6 +52,13 @@ type Notice struct {
 	// Until is when a lock ends (EventFactorLocked); zero for a lock that
 	// lasts until it is lifted.
 	Until time.Time
+	// Token is the secret of the link the notice carries (a recovery's
+	// confirmation, an enrollment link, a password reset), and
+	// CancelToken the recovery's "this wasn't me" link; see Links. Never
+	// log them.
+	Token, CancelToken string
+	// By says who made the change, for a reset ("you", "an operator").
+	By string
 }
 
 // Notifier tells users about changes to their account (usually by mail).

@@ -135,8 +135,8 @@ func TestRemovingAFactorAnOrganisationRequiresIsRefused(t *testing.T) {
 		if _, err := st.Factors().Get(ctx, u.ID, stale.ID); !errors.Is(err, storage.ErrNotFound) {
 			t.Errorf("a newer enrolment left the older one pending: %v", err)
 		}
-		must(t, dir.ConfirmFactor(ctx, op, u, mfa.FactorTOTP, f.ID, 1, f.CreatedAt.Add(-time.Second), nil))
-		if err := dir.ConfirmFactor(ctx, op, u, mfa.FactorTOTP, f.ID, 2, f.CreatedAt.Add(-time.Second), nil); !errors.Is(err, directory.ErrEnrollmentGone) {
+		must(t, dir.ConfirmFactor(ctx, op, u, mfa.FactorTOTP, f.ID, 1, f.CreatedAt.Add(-time.Second), nil, ""))
+		if err := dir.ConfirmFactor(ctx, op, u, mfa.FactorTOTP, f.ID, 2, f.CreatedAt.Add(-time.Second), nil, ""); !errors.Is(err, directory.ErrEnrollmentGone) {
 			t.Errorf("confirming twice: %v", err)
 		}
 		yes := true

@@ -30,6 +30,30 @@ var (
 	ErrHasFactor = errors.New("the user already has a factor of this kind")
 	// ErrNoFactor: the user has no such factor.
 	ErrNoFactor = errors.New("no such factor")
+
+	// ErrWrongRecoveryCode: not one of the user's unused recovery codes.
+	ErrWrongRecoveryCode = errors.New("not an unused recovery code of the user")
+	// ErrNoRecovery: the user has no recovery pending.
+	ErrNoRecovery = errors.New("no recovery is pending")
+	// ErrGrantNeeded: the user's factors were reset, and a new one needs
+	// an enrollment grant (the password alone is not enough).
+	ErrGrantNeeded = errors.New("adding a factor after a reset needs an enrollment grant")
+	// ErrNotAwaiting: the user is not waiting to set up a factor after a
+	// reset.
+	ErrNotAwaiting = errors.New("the user's factors were not reset")
+	// ErrUserDisabled: the user may not sign in.
+	ErrUserDisabled = errors.New("the user is disabled")
+	// ErrTooMany: the limit of such requests is reached for now.
+	ErrTooMany = errors.New("too many requests; try again later")
+)
+
+// What becomes of a link that does not work, for the page that says so.
+var (
+	ErrLinkUnknown  = errors.New("the link is not valid")
+	ErrLinkUsed     = errors.New("the link was already used")
+	ErrLinkExpired  = errors.New("the link has expired")
+	ErrLinkEnded    = errors.New("what the link was for was already done or cancelled")
+	ErrLinkReplaced = errors.New("a newer link was sent")
 )
 
 // InvalidError is an input that breaks a rule. Field names the input in

@@ -30,6 +30,18 @@ const (
 	EventTOTPEnrolled             EventType = "mfa.totp_enrolled"
 	EventTOTPDisabled             EventType = "mfa.totp_disabled"
 	EventRecoveryCodesRegenerated EventType = "mfa.recovery_codes_regenerated"
+	EventFactorsReset             EventType = "mfa.reset" // every factor removed: by the user's recovery, an operator or an admin
+)
+
+// Recovery: getting back in without the second factor, or the password.
+const (
+	EventRecoveryStarted        EventType = "recovery.started"   // a recovery code was used; the mail asks to confirm
+	EventRecoveryResent         EventType = "recovery.resent"    // the confirmation mail, again
+	EventRecoveryCancelled      EventType = "recovery.cancelled" // "this wasn't me"
+	EventEnrollmentLinkSent     EventType = "mfa.enrollment_link_sent"
+	EventEnrollmentLinkUsed     EventType = "mfa.enrollment_link_used"
+	EventPasswordResetRequested EventType = "user.password_reset_requested"
+	EventPasswordReset          EventType = "user.password_reset" // from the mailed link
 )
 
 // Sign-in steps and their limits.

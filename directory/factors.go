@@ -52,12 +52,39 @@ func (d *Directory) BeginFactor(ctx context.Context, f *storage.Factor) error {
 // counter at step. Its recovery codes, whose HMACs are hashes, replace any
 // old ones. ErrEnrollmentGone when the enrolment is no longer pending,
 // ErrHasFactor when the user already has an active factor of the kind.
-func (d *Directory) ConfirmFactor(ctx context.Context, actor Actor, user *storage.User, kind mfa.FactorKind, id string, step int64, notBefore time.Time, hashes [][]byte) error {
+// After a reset, the browser must hold an enrollment grant for the user
+// (grant, its secret), or it is ErrGrantNeeded: the password alone never
+// puts a new factor on a just-reset account. The first factor after a
+// reset ends the wait, and every enrollment link and grant with it.
+func (d *Directory) ConfirmFactor(ctx context.Context, actor Actor, user *storage.User, kind mfa.FactorKind, id string, step int64, notBefore time.Time, hashes [][]byte, grant string) error {
 	added, _, err := eventsOf(kind)
 	if err != nil {
 		return err
 	}
 	return d.store.InTx(ctx, func(tx *storage.Store) error {
+		now := d.now()
+		current, err := tx.Users().Get(ctx, user.ID)
+		if err != nil {
+			return err
+		}
+		if current.ReenrollSince != nil {
+			ok, err := enrollmentGranted(ctx, tx, user.ID, grant, now)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return ErrGrantNeeded
+			}
+			if err := tx.Users().SetReenroll(ctx, user.ID, nil); err != nil {
+				return err
+			}
+			if err := tx.Links().End(ctx, user.ID, storage.LinkCancelled, now, storage.LinkEnrollment); err != nil {
+				return err
+			}
+			if err := tx.Links().End(ctx, user.ID, storage.LinkUsed, now, storage.LinkEnrollmentGrant); err != nil {
+				return err
+			}
+		}
 		switch err := tx.Factors().Confirm(ctx, user.ID, id, step, notBefore); {
 		case errors.Is(err, storage.ErrNotFound):
 			return ErrEnrollmentGone

@@ -21,6 +21,8 @@ var factorNames = map[mfa.FactorKind]string{
 type MailNotifier struct {
 	Messages *mail.Renderer
 	Outbox   *mail.Outbox
+	// Links builds the addresses of the links notices carry.
+	Links Links
 }
 
 // Notify renders n's message and queues it in tx.
@@ -38,8 +40,18 @@ func (m MailNotifier) Notify(ctx context.Context, tx *storage.Store, n Notice) e
 		msg, err = m.Messages.RecoveryCodesRegenerated(to, c)
 	case EventFactorLocked:
 		msg, err = m.Messages.AccountLocked(to, n.Until, c)
-	case EventPasswordChanged, EventPasswordSet:
+	case EventPasswordChanged, EventPasswordSet, EventPasswordReset:
 		msg, err = m.Messages.PasswordChanged(to, c)
+	case EventRecoveryStarted, EventRecoveryResent:
+		msg, err = m.Messages.RecoveryRequested(to, m.Links.RecoveryConfirm(n.Token), m.Links.RecoveryCancel(n.CancelToken), c)
+	case EventRecoveryCancelled:
+		msg, err = m.Messages.RecoveryCancelled(to, c)
+	case EventFactorsReset:
+		msg, err = m.Messages.FactorsReset(to, n.By, m.Links.Enrollment(n.Token), c)
+	case EventEnrollmentLinkSent:
+		msg, err = m.Messages.EnrollmentLink(to, m.Links.Enrollment(n.Token), c)
+	case EventPasswordResetRequested:
+		msg, err = m.Messages.PasswordReset(to, m.Links.PasswordReset(n.Token), c)
 	default:
 		return fmt.Errorf("no mail for the notice %s", n.Event)
 	}

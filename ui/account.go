@@ -54,6 +54,8 @@ func (u *UI) accountRoutes(r chi.Router) {
 		r.Post("/account/security/sessions/end-others", u.endOtherSessions)
 		r.Post("/account/security/consents/revoke", u.revokeConsent)
 	})
+	r.Get(accountReenrollPath, u.showAccountReenroll)
+	r.With(u.csrf.Handler).Post(accountReenrollPath, u.sendAccountEnrollmentLink)
 	r.HandleFunc("/account/*", u.notFound)
 }
 

@@ -61,6 +61,9 @@ func (u *UI) dispatch(w http.ResponseWriter, r *http.Request) {
 	case mfa.NeedEnrollment:
 		http.Redirect(w, r, enrollStepURL(a.ID), http.StatusSeeOther)
 		return
+	case mfa.NeedEnrollmentGrant:
+		http.Redirect(w, r, reenrollURL(a.ID), http.StatusSeeOther)
+		return
 	case mfa.NeedAccountChoice:
 		http.Redirect(w, r, selectAccountURL(a.ID), http.StatusSeeOther)
 		return

@@ -266,7 +266,7 @@ func (u *UI) confirmEnrollment(w http.ResponseWriter, r *http.Request, bs *brows
 		session: bs,
 		apply: func(tx *storage.Store, step int64) error {
 			return u.dir.In(tx).ConfirmFactor(ctx, actor(r, user.ID, clientID), user, mfa.FactorTOTP, f.ID, step,
-				time.Now().Add(-pendingTTL), hashes)
+				time.Now().Add(-pendingTTL), hashes, bs.grant)
 		},
 	})
 	switch {
@@ -275,6 +275,9 @@ func (u *UI) confirmEnrollment(w http.ResponseWriter, r *http.Request, bs *brows
 		return
 	case errors.Is(err, directory.ErrHasFactor):
 		u.renderError(w, r, errTOTPAlreadySetUp)
+		return
+	case errors.Is(err, directory.ErrGrantNeeded):
+		u.renderReenroll(w, r, http.StatusForbidden, user, buttonForm{Action: accountReenrollPath}, "", "")
 		return
 	case errors.Is(err, errSessionGone):
 		u.renderError(w, r, errSessionEnded)
@@ -314,6 +317,9 @@ func (u *UI) showAccountGuide(w http.ResponseWriter, r *http.Request) {
 		u.renderError(w, r, errTOTPAlreadySetUp)
 		return
 	}
+	if !u.mayEnroll(w, r, a.user) {
+		return
+	}
 	u.renderEnrollGuide(w, r, enrollGuidePage{})
 }
 
@@ -330,6 +336,9 @@ func (u *UI) startAccountEnrollment(w http.ResponseWriter, r *http.Request) {
 		u.renderError(w, r, errTOTPAlreadySetUp)
 		return
 	}
+	if !u.mayEnroll(w, r, a.user) {
+		return
+	}
 	id, err := u.beginEnrollment(r.Context(), a.user)
 	if err != nil {
 		u.serverError(w, r, "starting an enrollment failed", err)
@@ -341,7 +350,7 @@ func (u *UI) startAccountEnrollment(w http.ResponseWriter, r *http.Request) {
 // showAccountSetup is GET /account/security/totp/setup?enrollment=ID.
 func (u *UI) showAccountSetup(w http.ResponseWriter, r *http.Request) {
 	a := u.requireAccount(w, r, accountHome, true)
-	if a == nil {
+	if a == nil || !u.mayEnroll(w, r, a.user) {
 		return
 	}
 	u.showSetup(w, r, a.user, enrollFlow{})
@@ -353,7 +362,7 @@ func (u *UI) confirmAccountEnrollment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := u.requireAccount(w, r, accountHome, true)
-	if a == nil {
+	if a == nil || !u.mayEnroll(w, r, a.user) {
 		return
 	}
 	u.confirmEnrollment(w, r, a.browserSession, enrollFlow{}, AccountClientID)

@@ -95,6 +95,7 @@ func newEnv(t *testing.T, store *storage.Store, opts ...envOption) *testEnv {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	t.Cleanup(e.ui.Wait)
 
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, middleware.ClientIP(o.trusted))

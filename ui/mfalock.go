@@ -42,7 +42,7 @@ func (l mfaLock) Locked() bool { return l.Hard || !l.Until.IsZero() }
 // Message tells the user what the lock means for them.
 func (l mfaLock) Message() string {
 	if l.Hard {
-		return "Too many attempts. Your account is locked; contact your administrator."
+		return "Too many attempts. Your account is locked: use a recovery code, or contact your administrator."
 	}
 	return lockedMessage(l.Until)
 }

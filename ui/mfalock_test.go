@@ -55,7 +55,7 @@ func TestMFALockOfACounter(t *testing.T) {
 	if msg := (mfaLock{Until: time.Date(2025, 3, 14, 12, 14, 1, 0, time.UTC)}).Message(); msg != "Too many attempts. Try again at 12:15 UTC." {
 		t.Errorf("timed lock message %q", msg)
 	}
-	if msg := (mfaLock{Hard: true}).Message(); msg != "Too many attempts. Your account is locked; contact your administrator." {
+	if msg := (mfaLock{Hard: true}).Message(); msg != "Too many attempts. Your account is locked: use a recovery code, or contact your administrator." {
 		t.Errorf("hard lock message %q", msg)
 	}
 }

@@ -36,6 +36,9 @@ type otpPage struct {
 	Error, CodeError string
 }
 
+// RecoveryURL is the recovery code step of this sign-in.
+func (p otpPage) RecoveryURL() string { return recoveryStepURL(p.ID) }
+
 func (u *UI) renderOTP(w http.ResponseWriter, r *http.Request, status int, p otpPage) {
 	p.layout = u.layout(r)
 	u.render(w, r, status, otpTemplate, p)

@@ -217,9 +217,9 @@ func TestCodePageForm(t *testing.T) {
 		if v, _ := attr(hidden[0], "value"); len(hidden) != 1 || v != a.ID {
 			t.Errorf("hidden id %q, want %q", v, a.ID)
 		}
-		// Recovery codes come with their own page later: no dead link now.
-		if links := find(doc, byTag("a")); len(links) != 0 {
-			t.Errorf("%d links on the code page, want none", len(links))
+		// The way back for a lost phone.
+		if href, _ := attr(element(t, doc, "use-recovery-code"), "href"); href != recoveryStepURL(a.ID) {
+			t.Errorf("recovery code link %q, want %q", href, recoveryStepURL(a.ID))
 		}
 		if !strings.Contains(text(doc), e.user.Email) {
 			t.Error("the page does not say who is signing in")
@@ -485,7 +485,7 @@ func TestCodeStepLockout(t *testing.T) {
 			hardLocked := func(resp *http.Response) {
 				t.Helper()
 				wantStatus(t, resp, http.StatusTooManyRequests)
-				if msg := formError(page(t, resp)); msg != "Too many attempts. Your account is locked; contact your administrator." {
+				if msg := formError(page(t, resp)); msg != "Too many attempts. Your account is locked: use a recovery code, or contact your administrator." {
 					t.Errorf("message %q", msg)
 				}
 			}

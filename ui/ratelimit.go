@@ -194,12 +194,15 @@ func countFailure(ctx context.Context, rl storage.RateLimits, cs []counter, now 
 
 // lockedMessage tells the user when to come back. The time is rounded up
 // to the minute, so trying at the minute shown works.
-func lockedMessage(until time.Time) string {
+func lockedMessage(until time.Time) string { return "Too many attempts. " + tryAgainAt(until) }
+
+// tryAgainAt says when to come back: "Try again at 15:04 UTC."
+func tryAgainAt(until time.Time) string {
 	at := until.UTC().Truncate(time.Minute)
 	if at.Before(until) {
 		at = at.Add(time.Minute)
 	}
-	return fmt.Sprintf("Too many attempts. Try again at %s UTC.", at.Format("15:04"))
+	return fmt.Sprintf("Try again at %s UTC.", at.Format("15:04"))
 }
 
 // retryAfter is the Retry-After header for a lock: whole seconds, rounded up.

@@ -13,6 +13,7 @@ type browserSession struct {
 	hash    []byte // the stored digest of the cookie's value
 	session *storage.Session
 	user    *storage.User
+	grant   string // the browser's enrollment grant, if any (see grantOf)
 }
 
 // cookieHash is the digest of the browser's session cookie, or nil when it
@@ -47,7 +48,7 @@ func (u *UI) currentSession(ctx context.Context, r *http.Request) (*browserSessi
 	if err != nil {
 		return nil, err
 	}
-	return &browserSession{hash: hash, session: s, user: user}, nil
+	return &browserSession{hash: hash, session: s, user: user, grant: u.grantOf(r)}, nil
 }
 
 func (u *UI) setSessionCookie(w http.ResponseWriter, value string) {

@@ -51,6 +51,11 @@ func (u *UI) loadSignin(ctx context.Context, a *storage.AuthRequest, bs *browser
 		}
 	}
 	s.input = policyInput(policyRequest(a), bs, s.factors, memberships, c.RequireMFA)
+	if s.input.Session.AwaitingEnrollment {
+		if s.input.Session.EnrollmentGranted, err = u.dir.EnrollmentGranted(ctx, bs.user.ID, bs.grant); err != nil {
+			return nil, err
+		}
+	}
 	if s.input.Request.ConsentNeeded, err = u.consentNeeded(ctx, a, c, bs); err != nil {
 		return nil, err
 	}
@@ -120,12 +125,13 @@ func policySession(bs *browserSession) mfa.Session {
 		return mfa.Session{}
 	}
 	return mfa.Session{
-		Present:  true,
-		UserID:   bs.user.ID,
-		Email:    bs.user.Email,
-		Disabled: bs.user.Disabled,
-		AuthTime: bs.session.AuthTime,
-		AMR:      bs.session.AMR,
+		Present:            true,
+		UserID:             bs.user.ID,
+		Email:              bs.user.Email,
+		Disabled:           bs.user.Disabled,
+		AuthTime:           bs.session.AuthTime,
+		AMR:                bs.session.AMR,
+		AwaitingEnrollment: bs.user.ReenrollSince != nil,
 	}
 }
 

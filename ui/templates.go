@@ -26,6 +26,10 @@ const (
 	otpTemplate           = "otp.html"
 	selectAccountTemplate = "select_account.html"
 	consentTemplate       = "consent.html"
+	messageTemplate       = "message.html"
+	recoveryTemplate      = "recovery.html"
+	forgotTemplate        = "forgot.html"
+	resetTemplate         = "reset.html"
 
 	accountSecurityTemplate   = "account_security.html"
 	accountRegenerateTemplate = "account_regenerate.html"
@@ -38,6 +42,7 @@ const (
 
 // requiredPages is checked at start: New fails if one is missing or broken.
 var requiredPages = []string{passwordTemplate, logoutTemplate, signedOutTemplate, errorTemplate, otpTemplate, selectAccountTemplate, consentTemplate,
+	messageTemplate, recoveryTemplate, forgotTemplate, resetTemplate,
 	accountSecurityTemplate, accountRegenerateTemplate, accountDisableTemplate,
 	enrollStartTemplate, enrollGuideTemplate, enrollQRTemplate, enrollCodesTemplate}
 
@@ -91,6 +96,9 @@ type passwordPage struct {
 	// EmailError and PasswordError are about one field.
 	Error, EmailError, PasswordError string
 }
+
+// ForgotURL is the forgotten-password page for this sign-in.
+func (p passwordPage) ForgotURL() string { return forgotURL(p.ID) }
 
 // FocusPassword puts the cursor where the user types next: the password
 // once an acceptable email is filled in.

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/gatehouse-id/gatehouse/middleware"
+	"github.com/gatehouse-id/gatehouse/storage"
 	"github.com/gatehouse-id/gatehouse/storage/storagetest"
 )
 
@@ -39,6 +40,18 @@ func TestEveryPageRenders(t *testing.T) {
 		errorTemplate: func(w http.ResponseWriter, r *http.Request) { u.renderError(w, r, errUnknownRequest) },
 		otpTemplate: func(w http.ResponseWriter, r *http.Request) {
 			u.renderOTP(w, r, http.StatusUnauthorized, otpPage{ID: "req1", ClientName: "Example", Email: "a@b.c", CodeError: msgWrongCode})
+		},
+		messageTemplate: func(w http.ResponseWriter, r *http.Request) {
+			u.renderRecoverySent(w, r, http.StatusOK, "req1", &storage.User{Email: "a@b.c"}, "Sent again.", "")
+		},
+		recoveryTemplate: func(w http.ResponseWriter, r *http.Request) {
+			u.renderRecovery(w, r, http.StatusUnauthorized, recoveryPage{ID: "req1", MaskedEmail: "a•••@b.c", CodeError: msgWrongRecoveryCode})
+		},
+		forgotTemplate: func(w http.ResponseWriter, r *http.Request) {
+			u.renderForgot(w, r, http.StatusBadRequest, forgotPage{ID: "req1", Email: "nope", EmailError: "Enter an address."})
+		},
+		resetTemplate: func(w http.ResponseWriter, r *http.Request) {
+			u.renderReset(w, r, http.StatusBadRequest, resetPage{Token: "t", Email: "a@b.c", NewPasswordError: "Too short."})
 		},
 	}
 	maps.Copy(renders, accountPageRenders(u))

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -102,6 +103,8 @@ type UI struct {
 	metrics *metrics
 	csrf    *http.CrossOriginProtection
 	assets  *assets
+	// background is the work started after an answer (see afterAnswer).
+	background sync.WaitGroup
 }
 
 // New checks cfg, parses every page template and registers the metrics. It
@@ -200,6 +203,9 @@ func (u *UI) Routes(r chi.Router) {
 			r.Post("/logout", u.submitLogout)
 		})
 		u.otpRoutes(r)
+		u.recoveryRoutes(r)
+		u.reenrollRoutes(r)
+		u.forgotRoutes(r)
 		u.enrollmentRoutes(r)
 		u.accountRoutes(r)
 		r.HandleFunc("/login/*", u.notFound)

@@ -51,6 +51,7 @@ func startKeyedGatehouse(t testing.TB, dbURL string, key secretkey.Key) *keyedGa
 	ts.Config.Handler = srv.handler
 	ts.Start()
 	t.Cleanup(ts.Close)
+	t.Cleanup(srv.stopBackground)
 	return &keyedGatehouse{gatehouse: &gatehouse{t: t, issuer: issuer, store: st}, key: key}
 }
 

@@ -24,6 +24,10 @@ type mailing struct {
 	// configured: mail reaches users (an SMTP server, or the log of a
 	// development server).
 	configured bool
+	// smtp: mail goes through a mail server, not only to a log.
+	smtp bool
+	// links builds the addresses of mailed links.
+	links directory.Links
 }
 
 // setUpMail reads --smtp-url and --mail-from. A serving process (deliver)
@@ -33,6 +37,7 @@ type mailing struct {
 // mail is not configured: nothing is queued, and the server says so.
 func setUpMail(cfg *Config, key secretkey.Key, st *storage.Store, log *slog.Logger, reg prometheus.Registerer, deliver bool) (*mailing, error) {
 	var sender mail.Sender
+	links := directory.Links{Base: cfg.Issuer}
 	switch {
 	case cfg.SMTPURL != "":
 		server, err := mail.ParseSMTPURL(cfg.SMTPURL)
@@ -54,7 +59,7 @@ func setUpMail(cfg *Config, key secretkey.Key, st *storage.Store, log *slog.Logg
 		if deliver {
 			log.Warn("mail is not configured (--smtp-url): users get no security notices by mail")
 		}
-		return &mailing{}, nil
+		return &mailing{links: links}, nil
 	}
 	if !deliver {
 		sender = nil
@@ -67,8 +72,8 @@ func setUpMail(cfg *Config, key secretkey.Key, st *storage.Store, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	return &mailing{notifier: directory.MailNotifier{Messages: messages, Outbox: outbox}, outbox: outbox,
-		bulk: mail.NewBulk(st, outbox, messages, log), configured: true}, nil
+	return &mailing{notifier: directory.MailNotifier{Messages: messages, Outbox: outbox, Links: links}, outbox: outbox,
+		bulk: mail.NewBulk(st, outbox, messages, log), configured: true, smtp: cfg.SMTPURL != "", links: links}, nil
 }
 
 // developmentIssuer: the issuer is this machine, so mail may go to the log.

@@ -41,6 +41,8 @@ type server struct {
 	background []func(ctx context.Context)
 	wg         sync.WaitGroup
 	cancel     context.CancelFunc
+	// pages finish work they started after an answer before the server stops.
+	pages *ui.UI
 }
 
 // newServer wires storage, the provider and the hosted pages into one router.
@@ -104,6 +106,7 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 	if err != nil {
 		return err
 	}
+	s.pages = pages
 	if err := pages.EnsureAccountClient(ctx); err != nil {
 		return err
 	}
@@ -161,4 +164,7 @@ func (s *server) stopBackground() {
 		s.cancel()
 	}
 	s.wg.Wait()
+	if s.pages != nil {
+		s.pages.Wait()
+	}
 }

@@ -82,6 +82,12 @@ func withStore(cmd *cobra.Command, fn func(ctx context.Context, st *storage.Stor
 // when fn returns.
 // Notices the change makes are queued for the server to send.
 func withDirectory(cmd *cobra.Command, fn func(ctx context.Context, dir *directory.Directory) error) error {
+	return withDirectoryMailing(cmd, func(ctx context.Context, dir *directory.Directory, _ *mailing) error { return fn(ctx, dir) })
+}
+
+// withDirectoryMailing is withDirectory for a command that also needs to
+// know how mail reaches users.
+func withDirectoryMailing(cmd *cobra.Command, fn func(ctx context.Context, dir *directory.Directory, m *mailing) error) error {
 	st, cfg, key, err := openKeyedStore(cmd)
 	if err != nil {
 		return err
@@ -91,7 +97,7 @@ func withDirectory(cmd *cobra.Command, fn func(ctx context.Context, dir *directo
 	if err != nil {
 		return err
 	}
-	return fn(cmd.Context(), directory.New(st, m.notifier))
+	return fn(cmd.Context(), directory.New(st, m.notifier), m)
 }
 
 // subject is what a command names, for its messages.

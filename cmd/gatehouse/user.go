@@ -25,6 +25,7 @@ func newUserCmd() *cobra.Command {
 		newUserSetDisabledCmd("enable", false),
 		newUserSignOutCmd(),
 		newUserUnlockCmd(),
+		newUserResetMFACmd(),
 	)
 }
 
@@ -294,6 +295,53 @@ func newUserUnlockCmd() *cobra.Command {
 			}
 			return emit(cmd, unlocked{userInfo: userInfoOf(u), Unlocked: true},
 				fmt.Sprintf("Unlocked %s: their second factor can be used again, and the count of wrong codes starts again.", u.Email))
+		},
+	}
+	cmd.Flags().StringVar(&email, "email", "", "the user's email `address`")
+	cmd.MarkFlagRequired("email")
+	return cmd
+}
+
+type factorsReset struct {
+	userInfo
+	Reset bool `json:"reset"`
+	// EnrollmentLink is printed when no mail server sends it.
+	EnrollmentLink string `json:"enrollment_link,omitempty"`
+}
+
+func newUserResetMFACmd() *cobra.Command {
+	var email string
+	cmd := &cobra.Command{
+		Use:   "reset-mfa --email E",
+		Short: "Remove every second factor of a user who lost theirs (the last resort)",
+		Long: "Removes the user's second factors and recovery codes, ends their sessions and refresh\n" +
+			"tokens and clears their second-factor locks. The password alone cannot add a new factor\n" +
+			"afterwards: the user gets a one-time enrollment link by mail (24 hours), printed here\n" +
+			"when no mail server is configured. Recorded in the audit log with the operator as actor.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var res factorsReset
+			err := withDirectoryMailing(cmd, func(ctx context.Context, dir *directory.Directory, m *mailing) error {
+				u, token, err := dir.ResetFactors(ctx, directory.Operator(), email)
+				if err != nil {
+					return err
+				}
+				res = factorsReset{userInfo: userInfoOf(u), Reset: true}
+				if !m.smtp {
+					res.EnrollmentLink = m.links.Enrollment(token)
+				}
+				return nil
+			})
+			if err != nil {
+				return subject{email: email}.explain(err)
+			}
+			text := fmt.Sprintf("Reset the second factors of %s: every factor and recovery code was removed and every session ended.", res.Email)
+			if res.EnrollmentLink == "" {
+				text += "\nThey were mailed a one-time link to set up a new one (valid 24 hours)."
+			} else {
+				text += "\nNo mail server is configured: give them this one-time link to set up a new one (valid 24 hours, one browser):\n" + res.EnrollmentLink
+			}
+			return emit(cmd, res, text)
 		},
 	}
 	cmd.Flags().StringVar(&email, "email", "", "the user's email `address`")
