@@ -59,10 +59,12 @@ func (l Links) Enrollment(token string) string { return l.with(PathEnrollmentLin
 // PasswordReset is the link that sets a new password.
 func (l Links) PasswordReset(token string) string { return l.with(PathPasswordReset, token) }
 
-// newLink stores a new open link of the user and returns its secret.
-func newLink(ctx context.Context, tx *storage.Store, kind storage.LinkKind, userID, requestID string, expires time.Time) (string, error) {
+// newLink stores a new open link of the user, made now to last ttl, and
+// returns its secret.
+func newLink(ctx context.Context, tx *storage.Store, kind storage.LinkKind, userID, requestID string, now time.Time, ttl time.Duration) (string, error) {
 	token, digest := storage.NewSecret()
-	err := tx.Links().Create(ctx, &storage.Link{TokenHash: digest, Kind: kind, UserID: userID, RequestID: requestID, ExpiresAt: expires})
+	err := tx.Links().Create(ctx, &storage.Link{TokenHash: digest, Kind: kind, UserID: userID, RequestID: requestID,
+		CreatedAt: now, ExpiresAt: now.Add(ttl)})
 	return token, err
 }
 
@@ -171,11 +173,11 @@ func (d *Directory) mailRecovery(ctx context.Context, tx *storage.Store, actor A
 	if err := tx.Links().End(ctx, user.ID, storage.LinkReplaced, now, storage.LinkRecoveryConfirm, storage.LinkRecoveryCancel); err != nil {
 		return err
 	}
-	confirm, err := newLink(ctx, tx, storage.LinkRecoveryConfirm, user.ID, "", now.Add(RecoveryLinkTTL))
+	confirm, err := newLink(ctx, tx, storage.LinkRecoveryConfirm, user.ID, "", now, RecoveryLinkTTL)
 	if err != nil {
 		return err
 	}
-	cancel, err := newLink(ctx, tx, storage.LinkRecoveryCancel, user.ID, "", now.Add(RecoveryLinkTTL))
+	cancel, err := newLink(ctx, tx, storage.LinkRecoveryCancel, user.ID, "", now, RecoveryLinkTTL)
 	if err != nil {
 		return err
 	}
@@ -206,7 +208,7 @@ func (d *Directory) ConfirmRecovery(ctx context.Context, actor Actor, token stri
 		if err := d.resetFactors(ctx, tx, actor, user, "you"); err != nil {
 			return err
 		}
-		grant, err = newLink(ctx, tx, storage.LinkEnrollmentGrant, user.ID, "", d.now().Add(EnrollmentGrantTTL))
+		grant, err = newLink(ctx, tx, storage.LinkEnrollmentGrant, user.ID, "", d.now(), EnrollmentGrantTTL)
 		return err
 	})
 	return user, grant, err
@@ -291,7 +293,7 @@ func (d *Directory) resetFactorsWithLink(ctx context.Context, tx *storage.Store,
 		return "", err
 	}
 	user.ReenrollSince = &since
-	token, err := newLink(ctx, tx, storage.LinkEnrollment, user.ID, "", now.Add(EnrollmentLinkTTL))
+	token, err := newLink(ctx, tx, storage.LinkEnrollment, user.ID, "", now, EnrollmentLinkTTL)
 	if err != nil {
 		return "", err
 	}
@@ -317,7 +319,7 @@ func (d *Directory) SendEnrollmentLink(ctx context.Context, actor Actor, user *s
 		if err := tx.Links().End(ctx, u.ID, storage.LinkReplaced, now, storage.LinkEnrollment); err != nil {
 			return err
 		}
-		token, err := newLink(ctx, tx, storage.LinkEnrollment, u.ID, "", now.Add(EnrollmentLinkTTL))
+		token, err := newLink(ctx, tx, storage.LinkEnrollment, u.ID, "", now, EnrollmentLinkTTL)
 		if err != nil {
 			return err
 		}
@@ -341,7 +343,7 @@ func (d *Directory) RedeemEnrollmentLink(ctx context.Context, actor Actor, token
 		if user.ReenrollSince == nil {
 			return ErrLinkEnded // a factor was set up meanwhile
 		}
-		if grant, err = newLink(ctx, tx, storage.LinkEnrollmentGrant, user.ID, "", d.now().Add(EnrollmentGrantTTL)); err != nil {
+		if grant, err = newLink(ctx, tx, storage.LinkEnrollmentGrant, user.ID, "", d.now(), EnrollmentGrantTTL); err != nil {
 			return err
 		}
 		return Record(ctx, tx, actor, Event{Type: EventEnrollmentLinkUsed, SubjectID: user.ID})
@@ -387,7 +389,7 @@ func (d *Directory) RequestPasswordReset(ctx context.Context, actor Actor, email
 		if err := tx.Links().End(ctx, u.ID, storage.LinkReplaced, now, storage.LinkPasswordReset); err != nil {
 			return err
 		}
-		token, err := newLink(ctx, tx, storage.LinkPasswordReset, u.ID, requestID, now.Add(PasswordResetTTL))
+		token, err := newLink(ctx, tx, storage.LinkPasswordReset, u.ID, requestID, now, PasswordResetTTL)
 		if err != nil {
 			return err
 		}

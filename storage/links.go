@@ -60,11 +60,14 @@ func (s *Store) Links() Links { return Links{s.q} }
 
 const linkColumns = `token_hash, kind, user_id, request_id, state, created_at, expires_at, ended_at`
 
-// Create stores an open link; CreatedAt is set to now.
+// Create stores an open link; CreatedAt is set to now unless given.
 func (r Links) Create(ctx context.Context, l *Link) error {
-	l.State, l.CreatedAt = LinkOpen, now()
+	l.State = LinkOpen
+	if l.CreatedAt.IsZero() {
+		l.CreatedAt = now()
+	}
 	_, err := r.q.ExecContext(ctx, `INSERT INTO user_links (`+linkColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)`,
-		l.TokenHash, l.Kind, l.UserID, l.RequestID, l.State, l.CreatedAt, l.ExpiresAt.UTC())
+		l.TokenHash, l.Kind, l.UserID, l.RequestID, l.State, l.CreatedAt.UTC(), l.ExpiresAt.UTC())
 	return wrap(err, "create link")
 }
 
