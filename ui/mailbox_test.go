@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 	"log/slog"
+	"mime"
+	netmail "net/mail"
 	"strings"
 	"sync"
 	"testing"
@@ -80,12 +82,26 @@ func link(t *testing.T, m mailtest.Received, path string) string {
 	return ""
 }
 
-// subject is the mail's subject line.
+// subject is the mail's subject line, unfolded and decoded.
 func subject(m mailtest.Received) string {
-	for _, line := range strings.Split(m.Data, "\r\n") {
-		if s, ok := strings.CutPrefix(line, "Subject: "); ok {
-			return s
-		}
+	msg, err := netmail.ReadMessage(strings.NewReader(m.Data))
+	if err != nil {
+		return ""
 	}
-	return ""
+	s, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	if err != nil {
+		return ""
+	}
+	return s
+}
+
+// skip delivers what is queued and takes it as read.
+func (m *mailbox) skip() {
+	m.t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, err := m.outbox.DeliverDue(context.Background()); err != nil {
+		m.t.Fatalf("delivering mail: %v", err)
+	}
+	m.read = len(m.smtp.Mails())
 }

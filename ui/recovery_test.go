@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -224,4 +225,163 @@ func (e *testEnv) grant() string {
 		}
 	}
 	return ""
+}
+
+// TestRecoveryLinksThatDoNotWork: an expired link (by the clock), "this
+// wasn't me", a used code, malformed or foreign tokens, a disabled account:
+// each gets a clear page and changes nothing.
+func TestRecoveryLinksThatDoNotWork(t *testing.T) {
+	storagetest.EachBackend(t, func(t *testing.T, store *storage.Store) {
+		e := newRecoveryEnv(t, store)
+		m := e.startRecovery(testCodes[0])
+		confirm, cancel := link(t, m, directory.PathRecoveryConfirm), link(t, m, directory.PathRecoveryCancel)
+		token := strings.TrimPrefix(confirm, directory.PathRecoveryConfirm+"?token=")
+		factors := e.factorCount()
+
+		t.Run("expired", func(t *testing.T) {
+			e.ui.dir.SetClock(func() time.Time { return time.Now().Add(31 * time.Minute) })
+			t.Cleanup(func() { e.ui.dir.SetClock(time.Now) })
+			for _, resp := range []*http.Response{e.get(confirm), e.post(directory.PathRecoveryConfirm, url.Values{"token": {token}})} {
+				wantStatus(t, resp, http.StatusGone)
+				if got := heading(t, page(t, resp)); got != "This link has expired" {
+					t.Errorf("expired: %q", got)
+				}
+			}
+			if e.factorCount() != factors {
+				t.Error("an expired link reset the factors")
+			}
+		})
+
+		t.Run("bad tokens", func(t *testing.T) {
+			_, foreign := storage.NewSecret()
+			enrollment, _ := storage.NewSecret()
+			for name, tok := range map[string]string{
+				"missing": "", "truncated": token[:20], "oversized": strings.Repeat(token, 40), "unknown": string(foreign),
+				"not base64": "%00%ff<script>", "another kind": strings.TrimPrefix(cancel, directory.PathRecoveryCancel+"?token="),
+				"random": enrollment,
+			} {
+				for _, resp := range []*http.Response{e.get(directory.PathRecoveryConfirm + "?token=" + url.QueryEscape(tok)),
+					e.post(directory.PathRecoveryConfirm, url.Values{"token": {tok}})} {
+					if resp.StatusCode != http.StatusBadRequest {
+						t.Errorf("%s: status %d, want 400", name, resp.StatusCode)
+					}
+				}
+			}
+			if e.factorCount() != factors {
+				t.Error("a bad token changed something")
+			}
+		})
+
+		t.Run("this wasn't me", func(t *testing.T) {
+			wantStatus(t, e.get(cancel), http.StatusOK)
+			resp := e.post(directory.PathRecoveryCancel, url.Values{"token": {strings.TrimPrefix(cancel, directory.PathRecoveryCancel+"?token=")}})
+			wantStatus(t, resp, http.StatusOK)
+			if got := heading(t, page(t, resp)); got != "The reset was cancelled" {
+				t.Fatalf("cancel: %q", got)
+			}
+			if n := e.mail.next(); !strings.Contains(subject(n), "cancelled") {
+				t.Errorf("notice %q", subject(n))
+			}
+			if got := heading(t, page(t, e.get(confirm))); got != "This link no longer works" {
+				t.Errorf("confirm link after cancelling: %q", got)
+			}
+			if e.factorCount() != factors {
+				t.Error("cancelling changed the factors")
+			}
+			if len(e.auditEvents(directory.EventRecoveryCancelled)) != 1 {
+				t.Error("the cancellation is not in the audit log")
+			}
+			// The code that started it was used up.
+			wantStatus(t, e.postRecoveryCode(testCodes[0]), http.StatusUnauthorized)
+		})
+
+		t.Run("a disabled account", func(t *testing.T) {
+			m := e.startRecovery(testCodes[2])
+			_, _, err := e.ui.dir.SetDisabled(context.Background(), directory.Operator(), e.user.Email, true)
+			must(t, err)
+			resp := e.browser(t).post(directory.PathRecoveryConfirm, url.Values{"token": {strings.TrimPrefix(link(t, m, directory.PathRecoveryConfirm), directory.PathRecoveryConfirm+"?token=")}})
+			wantStatus(t, resp, http.StatusForbidden)
+			if e.factorCount() != factors-1 {
+				t.Error("a disabled account's factors were reset")
+			}
+		})
+		e.mail.none()
+	})
+}
+
+// TestRecoveryCodesWhileLocked: a lock on the second factor (timed or
+// hard) leaves recovery codes working, at most 5 tries an hour; the
+// confirmed recovery clears the locks.
+func TestRecoveryCodesWhileLocked(t *testing.T) {
+	storagetest.EachBackend(t, func(t *testing.T, store *storage.Store) {
+		ctx := context.Background()
+		e := newRecoveryEnv(t, store)
+		r := httptest.NewRequest(http.MethodPost, "/", nil)
+		for range mfaHardLockAt {
+			_, err := e.ui.guardSecondFactor(ctx, r, mfaAttempt{UserID: e.user.ID, Method: "totp"},
+				func(*storage.Store) (string, error) { return "wrong_code", nil })
+			must(t, err)
+			// Skip the timed locks: straight on to the hard one.
+			if c, _ := store.RateLimits().Get(ctx, mfaLockKey(e.user.ID)); c.Failures < mfaHardLockAt {
+				must(t, store.RateLimits().Lock(ctx, mfaLockKey(e.user.ID), time.Now().Add(-time.Second)))
+			}
+		}
+		e.mail.skip() // the lock notices
+		resp := e.postCode(e.req.ID, "123456")
+		wantStatus(t, resp, http.StatusTooManyRequests)
+		if !strings.Contains(formError(page(t, resp)), "use a recovery code") {
+			t.Error("the locked code page does not point to recovery codes")
+		}
+		if len(find(page(t, e.get(recoveryStepURL(e.req.ID))), byID("locked-notice"))) != 1 {
+			t.Error("the recovery page does not say recovery codes still work")
+		}
+		for range recoveryWhileLocked - 1 {
+			wantStatus(t, e.postRecoveryCode("zzzz-zzzz-zzzz"), http.StatusUnauthorized)
+		}
+		if n := e.mfaFailures(e.user); n != mfaHardLockAt {
+			t.Errorf("codes tried while locked moved the lockout's count to %d", n)
+		}
+		m := e.startRecovery(testCodes[0]) // the fifth try this hour
+		wantStatus(t, e.post(directory.PathRecoveryConfirm, url.Values{"token": {strings.TrimPrefix(link(t, m, directory.PathRecoveryConfirm), directory.PathRecoveryConfirm+"?token=")}}), http.StatusOK)
+		if n := e.mfaFailures(e.user); n != 0 {
+			t.Errorf("%d failures after the recovery, want the lock cleared", n)
+		}
+		if c, err := store.RateLimits().Get(ctx, directory.RecoveryLimitKey(e.user.ID)); err != nil || c.Failures != 0 {
+			t.Errorf("the recovery limit after the recovery: %+v %v", c, err)
+		}
+	})
+}
+
+// TestTheRecoveryLimitWhileLocked: beyond 5 codes an hour on a locked
+// account, even a right one is not checked.
+func TestTheRecoveryLimitWhileLocked(t *testing.T) {
+	storagetest.EachBackend(t, func(t *testing.T, store *storage.Store) {
+		ctx := context.Background()
+		e := newRecoveryEnv(t, store)
+		r := httptest.NewRequest(http.MethodPost, "/", nil)
+		for range mfaLockEvery {
+			_, err := e.ui.guardSecondFactor(ctx, r, mfaAttempt{UserID: e.user.ID, Method: "totp"},
+				func(*storage.Store) (string, error) { return "wrong_code", nil })
+			must(t, err)
+		}
+		e.mail.skip()
+		for range recoveryWhileLocked {
+			wantStatus(t, e.postRecoveryCode("zzzz-zzzz-zzzz"), http.StatusUnauthorized)
+		}
+		resp := e.postRecoveryCode(testCodes[0])
+		wantStatus(t, resp, http.StatusTooManyRequests)
+		if got := formError(page(t, resp)); !strings.HasPrefix(got, "Too many recovery codes were tried. Try again at ") {
+			t.Errorf("limited: %q", got)
+		}
+		if resp.Header.Get("Retry-After") == "" {
+			t.Error("no Retry-After")
+		}
+		if n, _ := store.RecoveryCodes().Remaining(ctx, e.user.ID); n != len(testCodes) {
+			t.Errorf("%d codes left: a code beyond the limit was used", n)
+		}
+		if got := len(e.auditEvents(directory.EventFactorFailed)); got != mfaLockEvery+recoveryWhileLocked {
+			t.Errorf("%d failures recorded, want %d", got, mfaLockEvery+recoveryWhileLocked)
+		}
+		e.mail.none()
+	})
 }
