@@ -51,7 +51,9 @@ func TestReenrollmentIsProtectedAfterAReset(t *testing.T) {
 			func() *http.Response { return other.get("/account/security/totp/guide") },
 			func() *http.Response { return other.post("/account/security/totp/start", url.Values{}) },
 			func() *http.Response { return other.get("/account/security/totp/setup?enrollment=x") },
-			func() *http.Response { return other.post("/account/security/totp/confirm", url.Values{"enrollment": {"x"}, "code": {"123456"}}) },
+			func() *http.Response {
+				return other.post("/account/security/totp/confirm", url.Values{"enrollment": {"x"}, "code": {"123456"}})
+			},
 		} {
 			resp := try()
 			if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusSeeOther {

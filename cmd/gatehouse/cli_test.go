@@ -906,3 +906,84 @@ func signedInEverywhere(t *testing.T, st *storage.Store, userID string) (string,
 	}
 	return value, tokenHash
 }
+
+func TestUserResetMFA(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		d := newCLIDB(t, b)
+		ctx := context.Background()
+		d.ok("", "user", "create", "--email", "erin@example.com")
+		id := d.user("erin@example.com").ID
+		st := d.store()
+		f := &storage.Factor{ID: storage.NewFactorID(), UserID: id, Kind: mfa.FactorTOTP, Secret: []byte("sealed")}
+		if err := st.Factors().CreatePending(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Factors().Confirm(ctx, id, f.ID, 1, time.Now().Add(-time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.RecoveryCodes().Replace(ctx, id, [][]byte{[]byte("h1"), []byte("h2")}); err != nil {
+			t.Fatal(err)
+		}
+		sessionValue, _ := signedInEverywhere(t, st, id)
+		_, refreshHash := storage.NewSecret()
+		if err := st.Tokens().Create(ctx, &storage.Token{IDHash: refreshHash, Kind: storage.TokenRefresh,
+			FamilyID: "f", ClientID: "c", Subject: id, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		for range 100 {
+			if _, err := st.RateLimits().Fail(ctx, "mfa:"+id, time.Now().Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		var out factorsReset
+		d.okJSON(&out, "", "user", "reset-mfa", "--email", "Erin@example.com")
+		if !out.Reset || out.ID != id {
+			t.Errorf("reset-mfa JSON %+v", out)
+		}
+		// No mail server: the link is printed, and it is a live enrollment link.
+		token, ok := strings.CutPrefix(out.EnrollmentLink, "http://localhost:8080"+directory.PathEnrollmentLink+"?token=")
+		if !ok {
+			t.Fatalf("enrollment link %q", out.EnrollmentLink)
+		}
+		if l, err := st.Links().Get(ctx, storage.HashSecret(token)); err != nil || l.Kind != storage.LinkEnrollment || l.UserID != id {
+			t.Errorf("the printed link is not the user's enrollment link: %+v %v", l, err)
+		}
+		if fs, _ := st.Factors().Confirmed(ctx, id); len(fs) != 0 {
+			t.Errorf("%d factors left", len(fs))
+		}
+		if n, _ := st.RecoveryCodes().Remaining(ctx, id); n != 0 {
+			t.Errorf("%d recovery codes left", n)
+		}
+		if _, err := st.Sessions().Touch(ctx, storage.HashSecret(sessionValue), time.Hour); err == nil {
+			t.Error("the browser session survived the reset")
+		}
+		if tok, err := st.Tokens().Get(ctx, refreshHash); err != nil || tok.Active(time.Now()) {
+			t.Errorf("the refresh token survived the reset (%v)", err)
+		}
+		if c, err := st.RateLimits().Get(ctx, "mfa:"+id); err != nil || c.Failures != 0 {
+			t.Errorf("the lock survived the reset: %+v %v", c, err)
+		}
+		if u := d.user("erin@example.com"); u.ReenrollSince == nil {
+			t.Error("the account is not awaiting a new factor")
+		}
+		if e := d.lastAudit("mfa.reset"); e.SubjectID != id || e.ActorID != "cli" || !strings.Contains(e.Details, `"by":"an operator"`) {
+			t.Errorf("mfa.reset event %+v", e)
+		}
+		text := d.ok("", "user", "reset-mfa", "--email", "erin@example.com")
+		if !strings.Contains(text, "give them this one-time link") || !strings.Contains(text, directory.PathEnrollmentLink+"?token=") {
+			t.Errorf("text output %q", text)
+		}
+		d.fails(`no user with email "nobody@example.com"`, "", "user", "reset-mfa", "--email", "nobody@example.com")
+
+		// With a mail server the link goes by mail only.
+		var mailed factorsReset
+		d.okJSON(&mailed, "", "user", "reset-mfa", "--email", "erin@example.com", "--smtp-url", "smtp://127.0.0.1:2525")
+		if !mailed.Reset || mailed.EnrollmentLink != "" {
+			t.Errorf("with a mail server: %+v, want the link mailed, not printed", mailed)
+		}
+		if n, err := st.Outbox().Count(ctx); err != nil || n < 1 {
+			t.Errorf("%d mails queued (%v), want the reset notice", n, err)
+		}
+	})
+}
