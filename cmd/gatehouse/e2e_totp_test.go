@@ -38,12 +38,23 @@ type keyedGatehouse struct {
 // replicas of one deployment.
 func startKeyedGatehouse(t testing.TB, dbURL string, key secretkey.Key) *keyedGatehouse {
 	t.Helper()
+	return startConfiguredGatehouse(t, dbURL, key, nil)
+}
+
+// startConfiguredGatehouse is startKeyedGatehouse with configure changing
+// the configuration first; with a mail server set, the background work
+// that sends mail runs too.
+func startConfiguredGatehouse(t testing.TB, dbURL string, key secretkey.Key, configure func(*Config)) *keyedGatehouse {
+	t.Helper()
 	st := storagetest.Open(t, dbURL)
 	ts := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + ts.Listener.Addr().String()
 	cfg := &Config{Addr: ts.Listener.Addr().String(), Issuer: issuer, Database: dbURL, SigningAlg: "RS256",
 		AccessTokenTTL: 15 * time.Minute, IDTokenTTL: time.Hour, RefreshTokenTTL: 720 * time.Hour,
-		SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, LogFormat: "text"}
+		SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, LogFormat: "text", MailFrom: "gatehouse@example.com"}
+	if configure != nil {
+		configure(cfg)
+	}
 	srv, err := newServer(context.Background(), cfg, key, st, discardLogger())
 	if err != nil {
 		t.Fatalf("newServer: %v", err)
@@ -51,6 +62,9 @@ func startKeyedGatehouse(t testing.TB, dbURL string, key secretkey.Key) *keyedGa
 	ts.Config.Handler = srv.handler
 	ts.Start()
 	t.Cleanup(ts.Close)
+	if cfg.SMTPURL != "" {
+		srv.startBackground(context.Background())
+	}
 	t.Cleanup(srv.stopBackground)
 	return &keyedGatehouse{gatehouse: &gatehouse{t: t, issuer: issuer, store: st}, key: key}
 }
