@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -131,6 +132,24 @@ func TestAPasswordResetInAnotherBrowser(t *testing.T) {
 		wantStatus(t, resp, http.StatusOK)
 		if got := heading(t, page(t, resp)); got != "Password changed — sign in from your application" {
 			t.Errorf("another browser: %q", got)
+		}
+	})
+}
+
+// TestPasswordResetsAreLimitedPerNetwork: one network asking for many
+// addresses is refused past its limit, whatever the addresses.
+func TestPasswordResetsAreLimitedPerNetwork(t *testing.T) {
+	storagetest.EachBackend(t, func(t *testing.T, store *storage.Store) {
+		e := accountEnv(t, store)
+		withMail(t, e)
+		for i := range 20 {
+			resp := e.post("/login/forgot", url.Values{"email": {fmt.Sprintf("someone%d@example.com", i)}})
+			wantStatus(t, resp, http.StatusOK)
+		}
+		resp := e.post("/login/forgot", url.Values{"email": {"one-more@example.com"}})
+		wantStatus(t, resp, http.StatusTooManyRequests)
+		if resp.Header.Get("Retry-After") == "" {
+			t.Error("no Retry-After")
 		}
 	})
 }

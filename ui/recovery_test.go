@@ -260,10 +260,15 @@ func TestRecoveryLinksThatDoNotWork(t *testing.T) {
 				"not base64": "%00%ff<script>", "another kind": strings.TrimPrefix(cancel, directory.PathRecoveryCancel+"?token="),
 				"random": enrollment,
 			} {
-				for _, resp := range []*http.Response{e.get(directory.PathRecoveryConfirm + "?token=" + url.QueryEscape(tok)),
-					e.post(directory.PathRecoveryConfirm, url.Values{"token": {tok}})} {
-					if resp.StatusCode != http.StatusBadRequest {
-						t.Errorf("%s: status %d, want 400", name, resp.StatusCode)
+				for _, path := range []string{directory.PathRecoveryConfirm, directory.PathRecoveryCancel, directory.PathEnrollmentLink, directory.PathPasswordReset} {
+					if name == "another kind" && path == directory.PathRecoveryCancel {
+						continue // it is that kind
+					}
+					for _, resp := range []*http.Response{e.get(path + "?token=" + url.QueryEscape(tok)),
+						e.post(path, url.Values{"token": {tok}, "new_password": {"a long new passphrase"}, "confirm_password": {"a long new passphrase"}})} {
+						if resp.StatusCode != http.StatusBadRequest {
+							t.Errorf("%s at %s: status %d, want 400", name, path, resp.StatusCode)
+						}
 					}
 				}
 			}
