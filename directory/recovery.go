@@ -192,17 +192,8 @@ func (d *Directory) mailRecovery(ctx context.Context, tx *storage.Store, actor A
 // mailbox), which may set up the new factor for EnrollmentGrantTTL.
 func (d *Directory) ConfirmRecovery(ctx context.Context, actor Actor, token string) (user *storage.User, grant string, err error) {
 	err = d.store.InTx(ctx, func(tx *storage.Store) error {
-		l, err := d.useLink(ctx, tx, storage.LinkRecoveryConfirm, token)
-		if err != nil {
-			return err
-		}
-		if user, err = linkUser(ctx, tx, l); err != nil {
-			return err
-		}
-		actor.UserID = user.ID // the link proves the mailbox: the user acts
-		if err := tx.Recoveries().End(ctx, user.ID, d.now()); errors.Is(err, storage.ErrNotFound) {
-			return ErrLinkEnded
-		} else if err != nil {
+		var err error
+		if user, err = d.endRecovery(ctx, tx, storage.LinkRecoveryConfirm, token, &actor); err != nil {
 			return err
 		}
 		if err := d.resetFactors(ctx, tx, actor, user, "you"); err != nil {
@@ -214,23 +205,34 @@ func (d *Directory) ConfirmRecovery(ctx context.Context, actor Actor, token stri
 	return user, grant, err
 }
 
+// endRecovery uses the recovery's link token of this kind and ends the
+// user's pending recovery, once; the user it was for is the actor.
+func (d *Directory) endRecovery(ctx context.Context, tx *storage.Store, kind storage.LinkKind, token string, actor *Actor) (*storage.User, error) {
+	l, err := d.useLink(ctx, tx, kind, token)
+	if err != nil {
+		return nil, err
+	}
+	user, err := linkUser(ctx, tx, l)
+	if err != nil {
+		return nil, err
+	}
+	actor.UserID = user.ID // the link proves the mailbox: the user acts
+	if err := tx.Recoveries().End(ctx, user.ID, d.now()); errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrLinkEnded
+	} else if err != nil {
+		return nil, err
+	}
+	return user, nil
+}
+
 // CancelRecovery is the user answering "this wasn't me" from the mailed
 // link token: the pending recovery ends, its confirmation link stops
 // working, and the user is told.
 func (d *Directory) CancelRecovery(ctx context.Context, actor Actor, token string) (*storage.User, error) {
 	var user *storage.User
 	err := d.store.InTx(ctx, func(tx *storage.Store) error {
-		l, err := d.useLink(ctx, tx, storage.LinkRecoveryCancel, token)
-		if err != nil {
-			return err
-		}
-		if user, err = linkUser(ctx, tx, l); err != nil {
-			return err
-		}
-		actor.UserID = user.ID // the link proves the mailbox: the user acts
-		if err := tx.Recoveries().End(ctx, user.ID, d.now()); errors.Is(err, storage.ErrNotFound) {
-			return ErrLinkEnded
-		} else if err != nil {
+		var err error
+		if user, err = d.endRecovery(ctx, tx, storage.LinkRecoveryCancel, token, &actor); err != nil {
 			return err
 		}
 		if err := tx.Links().End(ctx, user.ID, storage.LinkCancelled, d.now(), storage.LinkRecoveryConfirm); err != nil {

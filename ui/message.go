@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse/directory"
+	"github.com/gatehouse-id/gatehouse/storage"
 )
 
 // messagePage is a page that says what happened or what to do next, with
@@ -66,6 +67,20 @@ var (
 	errLinkUserDisabled = pageError{http.StatusForbidden, "This account is disabled",
 		"Nothing was changed. Contact your administrator."}
 )
+
+// openLink is the token of the mailed link of this kind a GET opens, when
+// it works; otherwise it shows the page saying what became of it and
+// reports false. It changes nothing.
+func (u *UI) openLink(w http.ResponseWriter, r *http.Request, kind storage.LinkKind) (string, bool) {
+	token := linkToken(r)
+	if _, err := u.dir.CheckLink(r.Context(), kind, token); err != nil {
+		if !u.linkError(w, r, err) {
+			u.serverError(w, r, "checking a mailed link failed", err)
+		}
+		return "", false
+	}
+	return token, true
+}
 
 // linkError shows the page for a link that does not work and reports
 // true, or reports false for any other error.

@@ -50,6 +50,17 @@ func (u *UI) renderOTP(w http.ResponseWriter, r *http.Request, status int, p otp
 // saying so; anything else goes back to the dispatcher, which knows the
 // next step.
 func (u *UI) codeStep(w http.ResponseWriter, r *http.Request, id string) *signin {
+	return u.secondFactorStep(w, r, id, func(s *signin, d mfa.Decision) bool {
+		_, hasTOTP := s.factor(mfa.FactorTOTP)
+		return slices.Contains(d.Factors, mfa.FactorTOTP) && hasTOTP
+	})
+}
+
+// secondFactorStep loads the sign-in id for a second-factor page: the
+// password is proved, the policy asks for a second factor and, when fits
+// is set, one this page takes. Otherwise it answers as codeStep does and
+// returns nil.
+func (u *UI) secondFactorStep(w http.ResponseWriter, r *http.Request, id string, fits func(*signin, mfa.Decision) bool) *signin {
 	a := u.openAuthRequest(w, r, id)
 	if a == nil {
 		return nil
@@ -58,10 +69,8 @@ func (u *UI) codeStep(w http.ResponseWriter, r *http.Request, id string) *signin
 	if s == nil {
 		return nil
 	}
-	d := s.decide()
-	_, hasTOTP := s.factor(mfa.FactorTOTP)
-	switch {
-	case d.Next == mfa.NeedSecondFactor && slices.Contains(d.Factors, mfa.FactorTOTP) && hasTOTP:
+	switch d := s.decide(); {
+	case d.Next == mfa.NeedSecondFactor && (fits == nil || fits(s, d)):
 		return s
 	case r.Method == http.MethodPost && d.Next == mfa.NeedPassword:
 		u.renderError(w, r, errNoCodeStep)

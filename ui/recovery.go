@@ -66,26 +66,9 @@ func (u *UI) renderRecovery(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 // recoveryStep loads the sign-in id for the recovery pages: the password
-// is proved and the policy asks for a second factor the user has. Else
-// it answers (as codeStep does) and returns nil.
+// is proved and the policy asks for a second factor the user has.
 func (u *UI) recoveryStep(w http.ResponseWriter, r *http.Request, id string) *signin {
-	a := u.openAuthRequest(w, r, id)
-	if a == nil {
-		return nil
-	}
-	s := u.signinFor(w, r, a)
-	if s == nil {
-		return nil
-	}
-	switch d := s.decide(); {
-	case d.Next == mfa.NeedSecondFactor:
-		return s
-	case r.Method == http.MethodPost && d.Next == mfa.NeedPassword:
-		u.renderError(w, r, errNoCodeStep)
-	default:
-		http.Redirect(w, r, dispatcherURL(a.ID), http.StatusSeeOther)
-	}
-	return nil
+	return u.secondFactorStep(w, r, id, nil)
 }
 
 // showRecovery is GET /login/recovery?id=ID. With a recovery pending, it
@@ -281,11 +264,8 @@ func linkToken(r *http.Request) string {
 // confirming does and changes nothing, so a mail scanner that opens links
 // resets nothing.
 func (u *UI) showRecoveryConfirm(w http.ResponseWriter, r *http.Request) {
-	token := linkToken(r)
-	if _, err := u.dir.CheckLink(r.Context(), storage.LinkRecoveryConfirm, token); err != nil {
-		if !u.linkError(w, r, err) {
-			u.serverError(w, r, "checking a recovery link failed", err)
-		}
+	token, ok := u.openLink(w, r, storage.LinkRecoveryConfirm)
+	if !ok {
 		return
 	}
 	u.renderMessage(w, r, http.StatusOK, messagePage{
@@ -326,11 +306,8 @@ func (u *UI) confirmRecovery(w http.ResponseWriter, r *http.Request) {
 
 // showRecoveryCancel is GET of the mail's "this wasn't me" link.
 func (u *UI) showRecoveryCancel(w http.ResponseWriter, r *http.Request) {
-	token := linkToken(r)
-	if _, err := u.dir.CheckLink(r.Context(), storage.LinkRecoveryCancel, token); err != nil {
-		if !u.linkError(w, r, err) {
-			u.serverError(w, r, "checking a recovery link failed", err)
-		}
+	token, ok := u.openLink(w, r, storage.LinkRecoveryCancel)
+	if !ok {
 		return
 	}
 	u.renderMessage(w, r, http.StatusOK, messagePage{

@@ -160,11 +160,8 @@ func (u *UI) mayEnroll(w http.ResponseWriter, r *http.Request, user *storage.Use
 // showEnrollmentLink is GET of a mailed enrollment link: what it does,
 // and a button (a GET changes nothing).
 func (u *UI) showEnrollmentLink(w http.ResponseWriter, r *http.Request) {
-	token := linkToken(r)
-	if _, err := u.dir.CheckLink(r.Context(), storage.LinkEnrollment, token); err != nil {
-		if !u.linkError(w, r, err) {
-			u.serverError(w, r, "checking an enrollment link failed", err)
-		}
+	token, ok := u.openLink(w, r, storage.LinkEnrollment)
+	if !ok {
 		return
 	}
 	u.renderMessage(w, r, http.StatusOK, messagePage{
