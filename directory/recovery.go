@@ -8,10 +8,10 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
-// How long each kind of mailed link, and what it leads to, lasts. A
-// recovery code plus a secret sent to the account's address is the AAL2
-// recovery of NIST SP 800-63B-4 §4.2; the secrets are 256-bit and stored
-// only as SHA-256 digests.
+// How long each kind of mailed link, and what it leads to, lasts. A saved
+// recovery code plus a secret sent to the account's address is what NIST
+// SP 800-63B-4's account recovery accepts at AAL2; the secrets are 256-bit
+// and stored only as SHA-256 digests.
 const (
 	RecoveryLinkTTL    = 30 * time.Minute
 	RecoveryPendingTTL = 24 * time.Hour // the user may ask for the mail again without another code
