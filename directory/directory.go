@@ -59,6 +59,9 @@ type Notice struct {
 	Token, CancelToken string
 	// By says who made the change, for a reset ("you", "an operator").
 	By string
+	// Org and Change say, for an organisation's policy change, which one
+	// and what changed.
+	Org, Change string
 }
 
 // Notifier tells users about changes to their account (usually by mail).

@@ -50,6 +50,8 @@ func (m MailNotifier) Notify(ctx context.Context, tx *storage.Store, n Notice) e
 		msg, err = m.Messages.FactorsReset(to, n.By, m.Links.Enrollment(n.Token), c)
 	case EventEnrollmentLinkSent:
 		msg, err = m.Messages.EnrollmentLink(to, m.Links.Enrollment(n.Token), c)
+	case EventPolicyChanged:
+		msg, err = m.Messages.PolicyChanged(to, n.Org, n.Change, c)
 	case EventPasswordResetRequested:
 		msg, err = m.Messages.PasswordReset(to, m.Links.PasswordReset(n.Token), c)
 	default:

@@ -216,7 +216,17 @@ type PolicyResult struct {
 	Org           *storage.Org
 	Before, After storage.Policy
 	Changed       bool
+	// Unenrolled names the owners and admins (by email) who have no second
+	// factor yet, when the change starts requiring one.
+	Unenrolled []string
 }
+
+// OfferedFactors are the second factors members can set up today (the
+// sign-in's offered factors); a policy may not require another alone.
+var OfferedFactors = []mfa.FactorKind{mfa.FactorTOTP}
+
+// maxGrace bounds a grace period: beyond a year it is not a policy.
+const maxGrace = 366 * 24 * time.Hour
 
 // SetPolicy changes an organisation's 2FA policy.
 func (d *Directory) SetPolicy(ctx context.Context, actor Actor, slug string, c PolicyChange) (*PolicyResult, error) {
@@ -235,12 +245,26 @@ func (d *Directory) SetPolicy(ctx context.Context, actor Actor, slug string, c P
 		if samePolicy(res.Before, res.After) {
 			return nil
 		}
+		if err := offerable(res.After); err != nil {
+			return err
+		}
+		if res.After.RequireMFA && !res.Before.RequireMFA {
+			// A grace period counts from now (or from when a member joins).
+			since := d.now().UTC().Truncate(time.Microsecond)
+			res.After.RequiredSince = &since
+			if res.Unenrolled, err = unenrolledAdmins(ctx, tx, org.ID); err != nil {
+				return err
+			}
+		}
 		if err := tx.Orgs().SetPolicy(ctx, org.ID, res.After); err != nil {
 			return err
 		}
 		res.Changed = true
 		if err := Record(ctx, tx, actor, Event{Type: EventPolicyChanged, OrgID: org.ID,
 			Details: map[string]any{"slug": org.Slug, "from": ViewPolicy(res.Before), "to": ViewPolicy(res.After)}}); err != nil {
+			return err
+		}
+		if err := d.tellOwners(ctx, tx, actor, org, res); err != nil {
 			return err
 		}
 		if members, ok := d.notify.(MembersNotifier); ok && res.After.RequireMFA && !res.Before.RequireMFA {
@@ -266,6 +290,8 @@ func (c PolicyChange) check() (func(*storage.Policy), error) {
 			return nil, invalid("grace_period", fmt.Sprintf("%s must not be negative", g))
 		case g > 0 && secs == 0:
 			return nil, invalid("grace_period", fmt.Sprintf("%s is shorter than a second", g))
+		case g > maxGrace:
+			return nil, invalid("grace_period", fmt.Sprintf("%s is longer than a year; choose a date with --required-from instead", g))
 		}
 		if secs > 0 {
 			grace = &secs
@@ -307,6 +333,84 @@ func (c PolicyChange) check() (func(*storage.Policy), error) {
 			p.AllowedFactors = factors
 		}
 	}, nil
+}
+
+// offerable refuses a policy that requires a second factor no member can
+// set up here: security keys alone, before this server offers them.
+func offerable(p storage.Policy) error {
+	if !p.RequireMFA || p.AllowedFactors == "" {
+		return nil
+	}
+	for _, k := range p.Factors() {
+		if slices.Contains(OfferedFactors, k) {
+			return nil
+		}
+	}
+	return invalid("allowed_factors", fmt.Sprintf("%q cannot be required: this server offers only %s to members", p.AllowedFactors, storage.FactorList(OfferedFactors)))
+}
+
+// unenrolledAdmins are the emails of the organisation's owners and admins
+// who have no second factor.
+func unenrolledAdmins(ctx context.Context, tx *storage.Store, orgID string) ([]string, error) {
+	members, err := tx.Orgs().Members(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range members {
+		if m.Role == storage.RoleMember {
+			continue
+		}
+		fs, err := tx.Factors().Confirmed(ctx, m.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if len(fs) == 0 {
+			out = append(out, m.Email)
+		}
+	}
+	return out, nil
+}
+
+// tellOwners mails each owner of org the policy change res.
+func (d *Directory) tellOwners(ctx context.Context, tx *storage.Store, actor Actor, org *storage.Org, res *PolicyResult) error {
+	members, err := tx.Orgs().Members(ctx, org.ID)
+	if err != nil {
+		return err
+	}
+	for _, m := range members {
+		if m.Role != storage.RoleOwner {
+			continue
+		}
+		owner, err := tx.Users().Get(ctx, m.UserID)
+		if err != nil {
+			return err
+		}
+		n := Notice{Event: EventPolicyChanged, User: owner, Actor: actor, At: d.now(), Org: org.Name,
+			Change: DescribePolicy(res.Before) + " → " + DescribePolicy(res.After)}
+		if err := d.notify.Notify(ctx, tx, n); err != nil {
+			return fmt.Errorf("notify the owners of %s: %w", org.Slug, err)
+		}
+	}
+	return nil
+}
+
+// DescribePolicy says in words what a policy requires of members.
+func DescribePolicy(p storage.Policy) string {
+	if !p.RequireMFA {
+		return "two-step verification not required"
+	}
+	s := "two-step verification required at once"
+	switch {
+	case p.GraceSeconds != nil:
+		s = "two-step verification required, each member having " + (time.Duration(*p.GraceSeconds) * time.Second).String() + " to set it up"
+	case p.RequiredFrom != nil:
+		s = "two-step verification required from " + p.RequiredFrom.UTC().Format("2 January 2006")
+	}
+	if p.AllowedFactors != "" {
+		s += " (" + p.AllowedFactors + ")"
+	}
+	return s
 }
 
 func samePolicy(a, b storage.Policy) bool {

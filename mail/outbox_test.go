@@ -284,8 +284,11 @@ func TestMessagesHaveBothPartsAndSayWhatToDo(t *testing.T) {
 		"recovery_requested":         func() (Message, error) { return r.RecoveryRequested(to, confirmURL, cancelURL, c) },
 		"recovery_cancelled":         func() (Message, error) { return r.RecoveryCancelled(to, c) },
 		"password_reset":             func() (Message, error) { return r.PasswordReset(to, resetURL, c) },
-		"account_locked":             func() (Message, error) { return r.AccountLocked(to, time.Now().Add(15*time.Minute), c) },
-		"password_changed":           func() (Message, error) { return r.PasswordChanged(to, c) },
+		"policy_changed": func() (Message, error) {
+			return r.PolicyChanged(to, "Acme", "two-step verification not required → two-step verification required at once", c)
+		},
+		"account_locked":   func() (Message, error) { return r.AccountLocked(to, time.Now().Add(15*time.Minute), c) },
+		"password_changed": func() (Message, error) { return r.PasswordChanged(to, c) },
 	}
 	for kind, make := range messages {
 		m, err := make()

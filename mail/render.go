@@ -250,6 +250,19 @@ func (r *Renderer) PasswordChanged(to string, c Context) (Message, error) {
 	})
 }
 
+// PolicyChanged tells an owner of org that its two-step verification
+// policy changed (change says from what to what).
+func (r *Renderer) PolicyChanged(to, org, change string, c Context) (Message, error) {
+	return r.render("policy_changed", to, notice{
+		Subject: "the two-step verification policy of " + org + " changed",
+		Heading: "The policy of " + org + " changed",
+		Intro:   "You own " + org + ". Its policy changed: " + change + ".",
+		Details: r.details(c),
+		IfNotYou: "If this wasn't you or a fellow owner, check the organisation's audit log and " +
+			"ask your operator who made the change.",
+	})
+}
+
 func capitalise(s string) string {
 	if s == "" {
 		return s

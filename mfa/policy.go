@@ -34,9 +34,8 @@ type Input struct {
 	Session Session
 	// ClientRequiresMFA: the client asks every user for a second factor.
 	ClientRequiresMFA bool
-	// OrgRequiresMFA: an organisation of the session's user requires a
-	// second factor of them (for every member, or of this member).
-	OrgRequiresMFA bool
+	// Orgs are the policies of the session user's organisations.
+	Orgs []OrgPolicy
 	// Offered are the second factors this server can ask for. A level no
 	// offered factor reaches can never be met.
 	Offered []Factor
@@ -61,6 +60,9 @@ type Request struct {
 	// the sign-in completes (prompt=consent, or a client that asks for
 	// consent and has none remembered for these scopes).
 	ConsentNeeded bool
+	// EnrollmentDeferred: the member chose "Remind me later" during this
+	// request, for a requirement whose deadline has not passed.
+	EnrollmentDeferred bool
 	// ACRValues are the voluntary levels asked for (acr_values), in order
 	// of preference.
 	ACRValues []string
@@ -134,6 +136,10 @@ type Decision struct {
 	// the default first. For NeedEnrollment and NeedEnrollmentGrant: the
 	// offered factors that would.
 	Factors []FactorKind
+	// SkipUntil, for NeedEnrollment and NeedEnrollmentGrant, is the
+	// deadline before which the member may choose "Remind me later": only
+	// organisations require the factor, none of them yet. Zero: no skip.
+	SkipUntil time.Time
 
 	// For Fail.
 	Error            string
@@ -176,7 +182,11 @@ func Decide(in Input) Decision {
 	}
 
 	s := in.Session
-	if ACRRank(ACRFor(s.AMR)) >= need {
+	met := ACRRank(ACRFor(s.AMR))
+	// Organisations whose deadline is still ahead: asked for, but the
+	// member may put it off ("Remind me later"), and prompt=none does.
+	soon, until := pendingOrgRank(in)
+	if met >= need && (soon <= met || none || in.Request.EnrollmentDeferred) {
 		switch {
 		case in.Request.ConsentNeeded && none:
 			return fail(ConsentRequired, descNeedConsent)
@@ -184,6 +194,12 @@ func Decide(in Input) Decision {
 			return Decision{Next: NeedConsent}
 		}
 		return Decision{Next: Complete, AMR: slices.Clone(s.AMR), ACR: grantedACR(in), AuthTime: s.AuthTime}
+	}
+	if met >= need {
+		if usable := usableFactors(in, soon); len(usable) > 0 {
+			return Decision{Next: NeedSecondFactor, Factors: usable}
+		}
+		return enrollment(in, soon, until)
 	}
 	if usable := usableFactors(in, need); len(usable) > 0 {
 		if none {
@@ -194,12 +210,29 @@ func Decide(in Input) Decision {
 	if none {
 		return fail(InteractionRequired, descNeedEnrollment)
 	}
-	if s.AwaitingEnrollment && !s.EnrollmentGranted {
+	return enrollment(in, need, time.Time{})
+}
+
+// enrollment asks the user to set up a factor reaching rank need, which
+// they may put off until skipUntil (zero: no skip).
+func enrollment(in Input, need int, skipUntil time.Time) Decision {
+	d := Decision{Next: NeedEnrollment, Factors: enrollableFactors(in, need), SkipUntil: skipUntil}
+	if in.Session.AwaitingEnrollment && !in.Session.EnrollmentGranted {
 		// After a reset, whoever holds only the password must not put
 		// their own authenticator on the account.
-		return Decision{Next: NeedEnrollmentGrant, Factors: enrollableFactors(in, need)}
+		d.Next = NeedEnrollmentGrant
 	}
-	return Decision{Next: NeedEnrollment, Factors: enrollableFactors(in, need)}
+	return d
+}
+
+// pendingOrgRank is the rank the user's organisations will require from
+// until, when that is still ahead (and reachable), or 0.
+func pendingOrgRank(in Input) (int, time.Time) {
+	rank, from := OrgRequirement(in.Orgs)
+	if rank == 0 || !from.After(in.Now) || rank > reachableRank(in) {
+		return 0, time.Time{}
+	}
+	return rank, from
 }
 
 func fail(code, description string) Decision {
@@ -237,10 +270,7 @@ func passwordNeeded(in Input) string {
 func requiredLevel(in Input) (int, string) {
 	req := in.Request
 	need := ACRRank(ACRPassword)
-	reachable := need
-	for _, f := range in.Offered {
-		reachable = max(reachable, ACRRank(Level(f)))
-	}
+	reachable := reachableRank(in)
 
 	if len(req.EssentialACR) > 0 {
 		lowest := 0
@@ -262,13 +292,29 @@ func requiredLevel(in Input) (int, string) {
 			break
 		}
 	}
-	if in.ClientRequiresMFA || in.OrgRequiresMFA || hasOfferedFactor(in) {
+	if in.ClientRequiresMFA || hasOfferedFactor(in) {
 		if reachable < ACRRank(ACRMFA) {
 			return 0, descNoFactorOffered
 		}
 		need = max(need, ACRRank(ACRMFA))
 	}
+	// The organisations' requirement, once its deadline has passed.
+	if rank, from := OrgRequirement(in.Orgs); rank > 0 && !from.After(in.Now) {
+		if reachable < rank {
+			return 0, descNoFactorOffered
+		}
+		need = max(need, rank)
+	}
 	return need, ""
+}
+
+// reachableRank is the highest acr rank the offered factors reach.
+func reachableRank(in Input) int {
+	reachable := ACRRank(ACRPassword)
+	for _, f := range in.Offered {
+		reachable = max(reachable, ACRRank(Level(f)))
+	}
+	return reachable
 }
 
 // grantedACR is the acr a completed sign-in reports: the highest essential

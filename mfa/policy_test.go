@@ -48,6 +48,15 @@ func TestDecide(t *testing.T) {
 	needCode := Decision{Next: NeedSecondFactor, Factors: []FactorKind{FactorTOTP}}
 	needEnrollment := Decision{Next: NeedEnrollment, Factors: []FactorKind{FactorTOTP}}
 	needGrant := Decision{Next: NeedEnrollmentGrant, Factors: []FactorKind{FactorTOTP}}
+	skippable := func(until time.Time) Decision {
+		return Decision{Next: NeedEnrollment, Factors: []FactorKind{FactorTOTP}, SkipUntil: until}
+	}
+	atOnce := OrgPolicy{Org: "Acme", RequireMFA: true, Since: now.AddDate(0, -1, 0)}
+	graceFromPolicy := OrgPolicy{Org: "Acme", RequireMFA: true, Grace: 72 * time.Hour, Since: now.Add(-24 * time.Hour), JoinedAt: now.AddDate(-1, 0, 0)}
+	graceFromJoin := OrgPolicy{Org: "Acme", RequireMFA: true, Grace: 72 * time.Hour, Since: now.AddDate(0, -1, 0), JoinedAt: now.Add(-time.Hour)}
+	gracePassed := OrgPolicy{Org: "Acme", RequireMFA: true, Grace: 72 * time.Hour, Since: now.AddDate(0, -1, 0), JoinedAt: now.AddDate(-1, 0, 0)}
+	dateAhead := OrgPolicy{Org: "Beta", RequireMFA: true, RequiredFrom: now.AddDate(0, 0, 10), Since: earlier}
+	datePassed := OrgPolicy{Org: "Beta", RequireMFA: true, RequiredFrom: now.Add(-time.Minute), Since: earlier}
 	awaiting := func(at time.Time, granted bool) Session {
 		s := session(at, pwd)
 		s.AwaitingEnrollment, s.EnrollmentGranted = true, granted
@@ -59,7 +68,8 @@ func TestDecide(t *testing.T) {
 
 	type policy struct {
 		client, org bool
-		offered     []Factor // nil: TOTP only
+		orgs        []OrgPolicy // with org: one more that requires 2FA at once
+		offered     []Factor    // nil: TOTP only
 	}
 	withKeys := policy{offered: []Factor{totpFactor, securityKey}}
 	noFactors := policy{offered: []Factor{}}
@@ -224,6 +234,55 @@ func TestDecide(t *testing.T) {
 			want: completePwd(earlier)},
 		{name: "after a reset / no session: the password first", session: Session{AwaitingEnrollment: true}, policy: policy{org: true},
 			want: needPassword},
+		// Organisations: at once, from a date, or after a grace period from the policy or from joining.
+		{name: "org / at once, not enrolled: enrollment, no skip", session: signedIn(earlier), policy: policy{orgs: []OrgPolicy{atOnce}},
+			want: needEnrollment},
+		{name: "org / at once, enrolled: the code", session: session(earlier, pwd, FactorTOTP), policy: policy{orgs: []OrgPolicy{atOnce}},
+			want: needCode},
+		{name: "org / grace from the policy, before the deadline: enrollment with a skip", session: signedIn(earlier),
+			policy: policy{orgs: []OrgPolicy{graceFromPolicy}}, want: skippable(now.Add(48*time.Hour))},
+		{name: "org / grace from joining, later than the policy: the member's own period", session: signedIn(earlier),
+			policy: policy{orgs: []OrgPolicy{graceFromJoin}}, want: skippable(now.Add(71*time.Hour))},
+		{name: "org / grace passed: no skip", session: signedIn(earlier), policy: policy{orgs: []OrgPolicy{gracePassed}},
+			want: needEnrollment},
+		{name: "org / required from a date ahead: a skip until then", session: signedIn(earlier), policy: policy{orgs: []OrgPolicy{dateAhead}},
+			want: skippable(now.AddDate(0, 0, 10))},
+		{name: "org / required from a date passed: no skip", session: signedIn(earlier), policy: policy{orgs: []OrgPolicy{datePassed}},
+			want: needEnrollment},
+		{name: "org / \"Remind me later\" chosen: the password signs in, acr says so", request: Request{EnrollmentDeferred: true},
+			session: signedIn(earlier), policy: policy{orgs: []OrgPolicy{graceFromPolicy}}, want: completePwd(earlier)},
+		{name: "org / \"Remind me later\" does not outlive the deadline", request: Request{EnrollmentDeferred: true},
+			session: signedIn(earlier), policy: policy{orgs: []OrgPolicy{gracePassed}}, want: needEnrollment},
+		{name: "org / prompt=none during the grace completes with the password", request: Request{Prompt: none},
+			session: signedIn(earlier), policy: policy{orgs: []OrgPolicy{graceFromPolicy}}, want: completePwd(earlier)},
+		{name: "org / prompt=none after the deadline → interaction_required", request: Request{Prompt: none},
+			session: signedIn(earlier), policy: policy{orgs: []OrgPolicy{gracePassed}}, want: failWith(InteractionRequired, descNeedEnrollment)},
+		{name: "org / the member's own requirement is in force at once", session: signedIn(earlier),
+			policy: policy{orgs: []OrgPolicy{{Org: "Acme", MemberRequireMFA: true, RequireMFA: true, Grace: time.Hour, Since: now}}}, want: needEnrollment},
+		{name: "org / with the client's requirement: no skip", session: signedIn(earlier),
+			policy: policy{client: true, orgs: []OrgPolicy{graceFromPolicy}}, want: needEnrollment},
+		{name: "org / with an acr request: no skip", request: Request{ACRValues: []string{ACRMFA}}, session: signedIn(earlier),
+			policy: policy{orgs: []OrgPolicy{graceFromPolicy}}, want: needEnrollment},
+		{name: "org / off: nothing required", session: signedIn(earlier),
+			policy: policy{orgs: []OrgPolicy{{Org: "Acme", Grace: time.Hour, Since: earlier}}}, want: completePwd(earlier)},
+		{name: "orgs / one at once and one with a grace: the earliest deadline wins", session: signedIn(earlier),
+			policy: policy{orgs: []OrgPolicy{graceFromPolicy, atOnce}}, want: needEnrollment},
+		{name: "orgs / two graces: the earliest deadline", session: signedIn(earlier),
+			policy: policy{orgs: []OrgPolicy{dateAhead, graceFromPolicy}}, want: skippable(now.Add(48*time.Hour))},
+		{name: "orgs / a phishing-resistant minimum with only an app on offer can never be met", session: session(earlier, pwdOTP, FactorTOTP),
+			policy: policy{orgs: []OrgPolicy{{Org: "Acme", RequireMFA: true, PhishingResistant: true}}}, want: failWith(AccessDenied, descNoFactorOffered)},
+		{name: "orgs / a phishing-resistant minimum, the user has only an app: a security key is enrolled",
+			session: session(earlier, pwdOTP, FactorTOTP), policy: policy{offered: []Factor{totpFactor, securityKey},
+				orgs: []OrgPolicy{{Org: "Acme", RequireMFA: true, PhishingResistant: true}}},
+			want: Decision{Next: NeedEnrollment, Factors: []FactorKind{FactorWebAuthn}}},
+		{name: "orgs / the strictest minimum: an app satisfies one, not the other", session: session(earlier, pwdOTP, FactorTOTP),
+			policy: policy{offered: []Factor{totpFactor, securityKey}, orgs: []OrgPolicy{atOnce, {Org: "Beta", RequireMFA: true, PhishingResistant: true}}},
+			want: Decision{Next: NeedEnrollment, Factors: []FactorKind{FactorWebAuthn}}},
+		{name: "orgs / a security key satisfies a weaker minimum", session: session(earlier, pwdKey, FactorWebAuthn),
+			policy: policy{offered: []Factor{totpFactor, securityKey}, orgs: []OrgPolicy{atOnce}}, want: complete(earlier, pwdKey, ACRPhishingResistant)},
+		{name: "org / awaiting re-enrollment during a grace: the ways back, with a skip", session: awaiting(earlier, false),
+			policy: policy{orgs: []OrgPolicy{graceFromPolicy}}, want: Decision{Next: NeedEnrollmentGrant, Factors: []FactorKind{FactorTOTP}, SkipUntil: now.Add(48 * time.Hour)}},
+
 		{name: "after a reset / prompt=none → interaction_required", request: Request{Prompt: none}, session: awaiting(earlier, false),
 			policy: policy{org: true}, want: failWith(InteractionRequired, descNeedEnrollment)},
 	}
@@ -234,8 +293,12 @@ func TestDecide(t *testing.T) {
 			if offered == nil {
 				offered = []Factor{totpFactor}
 			}
+			orgs := tc.policy.orgs
+			if tc.policy.org {
+				orgs = append(orgs, OrgPolicy{Org: "Acme", RequireMFA: true})
+			}
 			got := Decide(Input{Request: tc.request, Session: tc.session, ClientRequiresMFA: tc.policy.client,
-				OrgRequiresMFA: tc.policy.org, Offered: offered, Now: now})
+				Orgs: orgs, Offered: offered, Now: now})
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("Decide = %+v\nwant      %+v", got, tc.want)
 			}
@@ -249,5 +312,36 @@ func TestDecideDoesNotShareTheSessionsAMR(t *testing.T) {
 	d.AMR[0] = "changed"
 	if amr[0] != "pwd" {
 		t.Fatal("changing the decision's AMR changed the session's")
+	}
+}
+
+func TestGrantRank(t *testing.T) {
+	now := time.Date(2025, 3, 14, 12, 0, 0, 0, time.UTC)
+	mfaRank, phr := ACRRank(ACRMFA), ACRRank(ACRPhishingResistant)
+	tests := []struct {
+		name   string
+		orgs   []OrgPolicy
+		client bool
+		want   int
+	}{
+		{name: "no organisation, no client requirement", want: 0},
+		{name: "the client requires it", client: true, want: mfaRank},
+		{name: "an organisation, at once", orgs: []OrgPolicy{{RequireMFA: true}}, want: mfaRank},
+		{name: "an organisation during its grace: password-only grants go on",
+			orgs: []OrgPolicy{{RequireMFA: true, Grace: time.Hour, Since: now.Add(-time.Minute)}}, want: 0},
+		{name: "an organisation after its grace", orgs: []OrgPolicy{{RequireMFA: true, Grace: time.Hour, Since: now.Add(-2 * time.Hour)}}, want: mfaRank},
+		{name: "a member's own requirement", orgs: []OrgPolicy{{MemberRequireMFA: true}}, want: mfaRank},
+		{name: "a phishing-resistant minimum", orgs: []OrgPolicy{{RequireMFA: true, PhishingResistant: true}}, client: true, want: phr},
+		{name: "an organisation that requires nothing", orgs: []OrgPolicy{{Grace: time.Hour}}, want: 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := GrantRank(tc.orgs, tc.client, now); got != tc.want {
+				t.Errorf("GrantRank = %d, want %d", got, tc.want)
+			}
+		})
+	}
+	if !Satisfies([]string{"pwd", "otp", "mfa"}, mfaRank) || Satisfies([]string{"pwd"}, mfaRank) || !Satisfies([]string{"pwd"}, 0) {
+		t.Error("Satisfies disagrees with the acr levels")
 	}
 }

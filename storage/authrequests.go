@@ -42,6 +42,9 @@ type AuthRequest struct {
 	// ConsentGiven: the user allowed the client what it asked, on the
 	// consent page of this request.
 	ConsentGiven bool `db:"consent_given"`
+	// EnrollmentDeferred: the member chose "Remind me later" for a second
+	// factor an organisation will require from a date.
+	EnrollmentDeferred bool `db:"enrollment_deferred"`
 
 	// Set when the sign-in completes.
 	Subject     string     `db:"subject"`
@@ -80,7 +83,7 @@ func (s *Store) AuthRequests() AuthRequests { return AuthRequests{s.q} }
 const authRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_mode, code_challenge,
 	code_challenge_method, prompt, max_age, login_hint, hint_subject, acr_values, claims, created_at, expires_at,
 	subject, session_hash, auth_time, amr, acr, done, error_code, error_description, code_hash, code_expires_at, code_used_at,
-	browser_hash, client_network, account_chosen, consent_given`
+	browser_hash, client_network, account_chosen, consent_given, enrollment_deferred`
 
 // ErrTooManyPending refuses a request from a client network that already
 // has as many unfinished sign-ins as it may.
@@ -122,6 +125,14 @@ func (r AuthRequests) GiveConsent(ctx context.Context, id string) error {
 	res, err := r.q.ExecContext(ctx, `UPDATE auth_requests SET consent_given = TRUE
 		WHERE id = $1 AND expires_at > $2 AND code_hash IS NULL AND error_code = ''`, id, now())
 	return expectOne(res, err, "give consent")
+}
+
+// DeferEnrollment records that the member chose to set up a second factor
+// later, for this open request.
+func (r AuthRequests) DeferEnrollment(ctx context.Context, id string) error {
+	res, err := r.q.ExecContext(ctx, `UPDATE auth_requests SET enrollment_deferred = TRUE
+		WHERE id = $1 AND expires_at > $2 AND code_hash IS NULL AND error_code = ''`, id, now())
+	return expectOne(res, err, "defer enrollment")
 }
 
 // Get returns an unexpired request.

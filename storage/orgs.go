@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,6 +43,8 @@ type Policy struct {
 	RequiredFrom *time.Time `db:"mfa_required_from"`
 	// AllowedFactors is a comma-separated list of factor kinds; empty means all.
 	AllowedFactors string `db:"allowed_factors"`
+	// RequiredSince is when RequireMFA was last turned on.
+	RequiredSince *time.Time `db:"mfa_required_since"`
 }
 
 // Factors returns AllowedFactors as a list (nil: every factor is allowed).
@@ -85,15 +88,18 @@ type Orgs struct{ q queryer }
 // Orgs returns the organisation repository.
 func (s *Store) Orgs() Orgs { return Orgs{s.q} }
 
-const orgColumns = `id, slug, name, require_mfa, mfa_grace_seconds, mfa_required_from, allowed_factors, created_at, updated_at`
+const orgColumns = `id, slug, name, require_mfa, mfa_grace_seconds, mfa_required_from, allowed_factors, mfa_required_since, created_at, updated_at`
 
 // Create inserts o, filling ID and timestamps. ErrConflict if the slug is taken.
 func (r Orgs) Create(ctx context.Context, o *Org) error {
 	o.ID = newID()
 	o.CreatedAt = now()
 	o.UpdatedAt = o.CreatedAt
-	_, err := r.q.ExecContext(ctx, `INSERT INTO orgs (`+orgColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		o.ID, o.Slug, o.Name, o.RequireMFA, o.GraceSeconds, o.RequiredFrom, o.AllowedFactors, o.CreatedAt, o.UpdatedAt)
+	if o.RequireMFA && o.RequiredSince == nil {
+		o.RequiredSince = &o.CreatedAt
+	}
+	_, err := r.q.ExecContext(ctx, `INSERT INTO orgs (`+orgColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		o.ID, o.Slug, o.Name, o.RequireMFA, o.GraceSeconds, o.RequiredFrom, o.AllowedFactors, utcPtr(o.RequiredSince), o.CreatedAt, o.UpdatedAt)
 	return wrap(err, "create organisation")
 }
 
@@ -121,8 +127,8 @@ func (r Orgs) List(ctx context.Context) ([]Org, error) {
 // SetPolicy replaces the organisation's 2FA policy.
 func (r Orgs) SetPolicy(ctx context.Context, id string, p Policy) error {
 	res, err := r.q.ExecContext(ctx, `UPDATE orgs SET require_mfa = $1, mfa_grace_seconds = $2, mfa_required_from = $3,
-		allowed_factors = $4, updated_at = $5 WHERE id = $6`,
-		p.RequireMFA, p.GraceSeconds, p.RequiredFrom, p.AllowedFactors, now(), id)
+		allowed_factors = $4, mfa_required_since = $5, updated_at = $6 WHERE id = $7`,
+		p.RequireMFA, p.GraceSeconds, p.RequiredFrom, p.AllowedFactors, utcPtr(p.RequiredSince), now(), id)
 	return expectOne(res, err, "set policy")
 }
 
@@ -159,12 +165,41 @@ type Membership struct {
 	JoinedAt         time.Time `db:"joined_at"`
 }
 
+// MFAPolicy is what the membership requires, as the sign-in policy
+// reads it. A minimum that lists an authenticator app allows any second
+// factor; one of security keys alone asks for a phishing-resistant one.
+func (m Membership) MFAPolicy() mfa.OrgPolicy {
+	p := mfa.OrgPolicy{Org: m.Name, RequireMFA: m.RequireMFA, MemberRequireMFA: m.MemberRequireMFA, JoinedAt: m.JoinedAt}
+	if m.GraceSeconds != nil {
+		p.Grace = time.Duration(*m.GraceSeconds) * time.Second
+	}
+	if m.RequiredFrom != nil {
+		p.RequiredFrom = *m.RequiredFrom
+	}
+	if m.RequiredSince != nil {
+		p.Since = *m.RequiredSince
+	}
+	if factors := m.Factors(); factors != nil && !slices.Contains(factors, mfa.FactorTOTP) {
+		p.PhishingResistant = true
+	}
+	return p
+}
+
+// MFAPolicies is MFAPolicy of each membership.
+func MFAPolicies(ms []Membership) []mfa.OrgPolicy {
+	out := make([]mfa.OrgPolicy, len(ms))
+	for i, m := range ms {
+		out[i] = m.MFAPolicy()
+	}
+	return out
+}
+
 // MembershipsOf lists the organisations a user belongs to, in one query:
 // sign-in needs every policy that applies to the user.
 func (r Orgs) MembershipsOf(ctx context.Context, userID string) ([]Membership, error) {
 	var ms []Membership
 	err := r.q.SelectContext(ctx, &ms, `SELECT o.id, o.slug, o.name, o.require_mfa, o.mfa_grace_seconds, o.mfa_required_from,
-		o.allowed_factors, o.created_at, o.updated_at, m.role, m.require_mfa AS member_require_mfa, m.created_at AS joined_at
+		o.allowed_factors, o.mfa_required_since, o.created_at, o.updated_at, m.role, m.require_mfa AS member_require_mfa, m.created_at AS joined_at
 		FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = $1 ORDER BY o.slug`, userID)
 	return ms, wrap(err, "list memberships")
 }

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/mfa/totp"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -70,7 +69,7 @@ func policyInput(req mfa.Request, bs *browserSession, factors []storage.Factor, 
 		Request:           req,
 		Session:           policySession(bs),
 		ClientRequiresMFA: clientRequiresMFA,
-		OrgRequiresMFA:    len(directory.OrgsRequiringMFA(memberships)) > 0,
+		Orgs:              storage.MFAPolicies(memberships),
 		Offered:           offeredFactors,
 		Now:               time.Now(),
 	}
@@ -103,13 +102,14 @@ func factorOf(fs []storage.Factor, kind mfa.FactorKind) (*storage.Factor, bool) 
 // policyRequest is what the policy needs from the stored request.
 func policyRequest(a *storage.AuthRequest) mfa.Request {
 	req := mfa.Request{
-		Prompt:        a.Prompt,
-		HintSubject:   a.HintSubject,
-		LoginHint:     a.LoginHint,
-		AccountChosen: a.AccountChosen,
-		ACRValues:     a.ACRValues,
-		EssentialACR:  mfa.EssentialACR(a.Claims),
-		CreatedAt:     a.CreatedAt,
+		Prompt:             a.Prompt,
+		HintSubject:        a.HintSubject,
+		LoginHint:          a.LoginHint,
+		AccountChosen:      a.AccountChosen,
+		EnrollmentDeferred: a.EnrollmentDeferred,
+		ACRValues:          a.ACRValues,
+		EssentialACR:       mfa.EssentialACR(a.Claims),
+		CreatedAt:          a.CreatedAt,
 	}
 	// A max_age beyond what a Duration holds (292 years) limits nothing.
 	if a.MaxAge != nil && *a.MaxAge <= int64(math.MaxInt64/time.Second) {
