@@ -40,6 +40,7 @@ const (
 	EventRecoveryCancelled      EventType = "recovery.cancelled" // "this wasn't me"
 	EventEnrollmentLinkSent     EventType = "mfa.enrollment_link_sent"
 	EventEnrollmentLinkUsed     EventType = "mfa.enrollment_link_used"
+	EventEnrollmentDeferred     EventType = "mfa.enrollment_deferred" // "Remind me later", before an organisation's deadline
 	EventPasswordResetRequested EventType = "user.password_reset_requested"
 	EventPasswordReset          EventType = "user.password_reset" // from the mailed link
 )

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/oauth2"
 
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/op/signing"
 	"github.com/gatehouse-id/gatehouse/storage"
 	"github.com/gatehouse-id/gatehouse/storage/storagetest"
@@ -68,21 +69,22 @@ func (k *testKeys) Published(context.Context) ([]jose.JSONWebKey, error) {
 // env is a running provider with one user and two clients, and a stand-in
 // for package ui's sign-in dispatcher at /login.
 type env struct {
-	t        testing.TB
-	ctx      context.Context
-	store    *storage.Store
-	p        *Provider
-	srv      *httptest.Server
-	issuer   string
-	metrics  *prometheus.Registry
-	user     *storage.User
-	conf     *storage.Client // confidential
-	secret   string          // conf's secret
-	pub      *storage.Client // public
-	keys     *testKeys
-	signInAs *storage.User // who the sign-in stand-in signs in; default user
-	failWith string        // when set, the stand-in fails the request with this error
-	nonce    string        // of the last authorization request
+	t         testing.TB
+	ctx       context.Context
+	store     *storage.Store
+	p         *Provider
+	srv       *httptest.Server
+	issuer    string
+	metrics   *prometheus.Registry
+	user      *storage.User
+	conf      *storage.Client // confidential
+	secret    string          // conf's secret
+	pub       *storage.Client // public
+	keys      *testKeys
+	signInAs  *storage.User // who the sign-in stand-in signs in; default user
+	failWith  string        // when set, the stand-in fails the request with this error
+	signInAMR []string      // what the stand-in's sign-in proves; default the password
+	nonce     string        // of the last authorization request
 }
 
 const (
@@ -169,7 +171,11 @@ func (e *env) signInStandIn(w http.ResponseWriter, r *http.Request) {
 	}
 	value, digest := storage.NewSecret()
 	authTime := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
-	sess := &storage.Session{IDHash: digest, UserID: e.signInAs.ID, AuthTime: authTime, AMR: storage.StringList{"pwd"},
+	amr := []string{"pwd"}
+	if e.signInAMR != nil {
+		amr = e.signInAMR
+	}
+	sess := &storage.Session{IDHash: digest, UserID: e.signInAs.ID, AuthTime: authTime, AMR: amr,
 		ExpiresAt: time.Now().Add(12 * time.Hour)}
 	if err := e.store.Sessions().Create(r.Context(), sess); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -177,7 +183,7 @@ func (e *env) signInStandIn(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: e.p.cfg.SessionCookie, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	err := e.store.AuthRequests().Complete(r.Context(), id, storage.Completion{Subject: e.signInAs.ID, SessionHash: digest,
-		AuthTime: authTime, AMR: []string{"pwd"}, ACR: acrPassword})
+		AuthTime: authTime, AMR: amr, ACR: mfa.ACRFor(amr)})
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -365,6 +371,12 @@ func (e *env) introspect(token string) map[string]any {
 }
 
 func active(m map[string]any) bool { return m["active"] == true }
+
+// exchange redeems a code (without PKCE) as the confidential client.
+func (e *env) exchange(code string) (int, map[string]any) {
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {confRedirect}}
+	return e.post(pathToken, form, e.conf.ID, e.secret)
+}
 
 // refresh redeems a refresh token as the given client.
 func (e *env) refresh(c *storage.Client, secret, token string, extra url.Values) (int, map[string]any) {

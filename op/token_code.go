@@ -9,6 +9,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -43,6 +44,9 @@ func (s *server) CodeExchange(ctx context.Context, r *zop.ClientRequest[oidc.Acc
 	}
 	user, err := s.p.activeUser(ctx, req.Subject)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.p.requireSecondFactor(ctx, user.ID, r.Client, req.AMR); err != nil {
 		return nil, err
 	}
 	grant := &codeGrant{req: req, user: user, codeHash: codeHash}
@@ -93,6 +97,33 @@ func validPKCEValue(v string) bool {
 		}
 	}
 	return true
+}
+
+// errSecondFactorRequired refuses a grant whose sign-in lacks the second
+// factor now required of the user. Nothing is revoked: a sign-in with
+// the factor (or enrollment) makes the next grants work again.
+func errSecondFactorRequired() error {
+	return oidc.ErrInvalidGrant().WithDescription("two-step verification is now required for this user: sign in again with a second factor")
+}
+
+// requireSecondFactor re-checks, at each grant, what the user's
+// organisations (once their requirement is in force for this member) and
+// the client require now, against what the sign-in proved (amr): a token
+// from before a policy stops working once the policy applies, and one
+// from a grace period keeps working during it. One indexed query.
+func (p *Provider) requireSecondFactor(ctx context.Context, userID string, c zop.Client, amr []string) error {
+	ms, err := p.store.Orgs().MembershipsOf(ctx, userID)
+	if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	clientRequires := false
+	if cl, ok := c.(*client); ok {
+		clientRequires = cl.c.RequireMFA
+	}
+	if need := mfa.GrantRank(storage.MFAPolicies(ms), clientRequires, time.Now()); !mfa.Satisfies(amr, need) {
+		return errSecondFactorRequired()
+	}
+	return nil
 }
 
 // activeUser loads the user tokens are issued for, refusing a disabled or

@@ -45,6 +45,9 @@ func (s *server) RefreshToken(ctx context.Context, r *zop.ClientRequest[oidc.Ref
 	if err != nil {
 		return nil, err
 	}
+	if err := s.p.requireSecondFactor(ctx, user.ID, r.Client, tok.AMR); err != nil {
+		return nil, err
+	}
 	grant := &refreshGrant{token: tok, tokenHash: hash, user: user, scopes: scopes}
 	var resp *oidc.AccessTokenResponse
 	if jwtAccessTokens(r.Client) {

@@ -35,6 +35,7 @@ func (u *UI) enrollmentRoutes(r chi.Router) {
 	r.Get("/login/enroll/setup", u.showSignInSetup)
 	r.Group(func(r chi.Router) {
 		r.Use(u.csrf.Handler)
+		r.Post("/login/enroll/later", u.remindLater)
 		r.Post("/login/enroll/start", u.startSignInEnrollment)
 		r.Post("/login/enroll/confirm", u.confirmSignInEnrollment)
 	})
@@ -95,6 +96,7 @@ type (
 		layout
 		Flow       enrollFlow
 		ClientName string
+		Later      *remindLater
 	}
 	// enrollGuidePage is the guide's first step: install an app.
 	enrollGuidePage struct {
@@ -375,6 +377,7 @@ type signInEnrollment struct {
 	req    *storage.AuthRequest
 	bs     *browserSession
 	client *storage.Client
+	later  *remindLater // nil: no "Remind me later"
 }
 
 // signInEnroller checks that the browser may enroll during the sign-in for
@@ -392,7 +395,8 @@ func (u *UI) signInEnroller(w http.ResponseWriter, r *http.Request, id string) *
 	if s == nil {
 		return nil
 	}
-	if d := s.decide(); d.Next != mfa.NeedEnrollment || !slices.Contains(d.Factors, mfa.FactorTOTP) {
+	d := s.decide()
+	if d.Next != mfa.NeedEnrollment || !slices.Contains(d.Factors, mfa.FactorTOTP) {
 		http.Redirect(w, r, dispatcherURL(a.ID), http.StatusSeeOther)
 		return nil
 	}
@@ -400,7 +404,7 @@ func (u *UI) signInEnroller(w http.ResponseWriter, r *http.Request, id string) *
 		http.Redirect(w, r, passwordURL(a.ID), http.StatusSeeOther)
 		return nil
 	}
-	return &signInEnrollment{req: a, bs: s.session, client: s.client}
+	return &signInEnrollment{req: a, bs: s.session, client: s.client, later: laterFor(a.ID, s, d, time.Now())}
 }
 
 func (s *signInEnrollment) flow() enrollFlow { return enrollFlow{RequestID: s.req.ID} }
@@ -411,7 +415,7 @@ func (u *UI) showSignInEnrollStart(w http.ResponseWriter, r *http.Request) {
 	if s == nil {
 		return
 	}
-	u.renderEnrollStart(w, r, enrollStartPage{Flow: s.flow(), ClientName: s.client.Name})
+	u.renderEnrollStart(w, r, enrollStartPage{Flow: s.flow(), ClientName: s.client.Name, Later: s.later})
 }
 
 // showSignInGuide is GET /login/enroll/guide?id=ID.

@@ -21,6 +21,8 @@ type messagePage struct {
 	Form        *buttonForm
 	Links       []pageLink
 	Hint        string
+	// Later offers "Remind me later" for a sign-in's enrollment.
+	Later *remindLater
 }
 
 // buttonForm is a form of hidden fields and one button.

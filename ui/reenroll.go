@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -62,8 +63,12 @@ func (u *UI) reenrollRoutes(r chi.Router) {
 // reenrollPage explains the ways back after a reset, with the form that
 // mails a new enrollment link (action, with its hidden fields).
 func (u *UI) renderReenroll(w http.ResponseWriter, r *http.Request, status int, user *storage.User, form buttonForm, done, alert string) {
+	u.renderMessage(w, r, status, u.reenrollPage(user, form, done, alert))
+}
+
+func (u *UI) reenrollPage(user *storage.User, form buttonForm, done, alert string) messagePage {
 	form.Button, form.ButtonID = "Send a new link", "send-link"
-	u.renderMessage(w, r, status, messagePage{
+	return messagePage{
 		Heading: "Set up two-step verification again",
 		Lead:    "Your two-step verification was reset. To keep anyone who knows only your password from adding their own, a new second factor can be set up only:",
 		Done:    done, Alert: alert,
@@ -74,7 +79,7 @@ func (u *UI) renderReenroll(w http.ResponseWriter, r *http.Request, status int, 
 		},
 		Form: &form,
 		Hint: "If you cannot get the mail, ask your administrator to help you sign in.",
-	})
+	}
 }
 
 // showSignInReenroll is GET /login/reenroll?id=ID.
@@ -84,7 +89,7 @@ func (u *UI) showSignInReenroll(w http.ResponseWriter, r *http.Request) {
 	if s == nil {
 		return
 	}
-	u.renderReenroll(w, r, http.StatusOK, s.session.user, buttonForm{Action: "/login/reenroll", Hidden: []hiddenField{{"id", id}}}, "", "")
+	u.renderReenrollFor(w, r, http.StatusOK, id, s, "", "")
 }
 
 // sendSignInEnrollmentLink is POST /login/reenroll: a new enrollment link.
@@ -97,22 +102,42 @@ func (u *UI) sendSignInEnrollmentLink(w http.ResponseWriter, r *http.Request) {
 	if s == nil {
 		return
 	}
-	form := buttonForm{Action: "/login/reenroll", Hidden: []hiddenField{{"id", id}}}
-	u.sendEnrollmentLink(w, r, s.session.user, a.ClientID, form)
+	user := s.session.user
+	switch err := u.dir.SendEnrollmentLink(r.Context(), actor(r, user.ID, a.ClientID), user); {
+	case errors.Is(err, directory.ErrTooMany):
+		u.renderReenrollFor(w, r, http.StatusTooManyRequests, id, s, "", msgTooManyLinks)
+	case err != nil:
+		u.serverError(w, r, "sending an enrollment link failed", err)
+	default:
+		u.renderReenrollFor(w, r, http.StatusOK, id, s, linkSent(user), "")
+	}
+}
+
+// renderReenrollFor is the ways back during the sign-in id, with "Remind
+// me later" while the organisations' deadline is ahead.
+func (u *UI) renderReenrollFor(w http.ResponseWriter, r *http.Request, status int, id string, s *signin, done, alert string) {
+	p := u.reenrollPage(s.session.user, buttonForm{Action: "/login/reenroll", Hidden: []hiddenField{{"id", id}}}, done, alert)
+	p.Later = laterFor(id, s, s.decide(), time.Now())
+	u.renderMessage(w, r, status, p)
+}
+
+const msgTooManyLinks = "Three links were sent today already. Use the most recent one, or try again tomorrow."
+
+func linkSent(user *storage.User) string {
+	return "We sent a new link to " + maskEmail(user.Email) + ". Open it in this browser."
 }
 
 // sendEnrollmentLink mails user a new enrollment link and says so.
 func (u *UI) sendEnrollmentLink(w http.ResponseWriter, r *http.Request, user *storage.User, clientID string, form buttonForm) {
 	switch err := u.dir.SendEnrollmentLink(r.Context(), actor(r, user.ID, clientID), user); {
 	case errors.Is(err, directory.ErrTooMany):
-		u.renderReenroll(w, r, http.StatusTooManyRequests, user, form, "",
-			"Three links were sent today already. Use the most recent one, or try again tomorrow.")
+		u.renderReenroll(w, r, http.StatusTooManyRequests, user, form, "", msgTooManyLinks)
 	case errors.Is(err, directory.ErrNotAwaiting):
 		http.Redirect(w, r, accountHome, http.StatusSeeOther)
 	case err != nil:
 		u.serverError(w, r, "sending an enrollment link failed", err)
 	default:
-		u.renderReenroll(w, r, http.StatusOK, user, form, "We sent a new link to "+maskEmail(user.Email)+". Open it in this browser.", "")
+		u.renderReenroll(w, r, http.StatusOK, user, form, linkSent(user), "")
 	}
 }
 
