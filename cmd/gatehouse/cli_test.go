@@ -987,3 +987,51 @@ func TestUserResetMFA(t *testing.T) {
 		}
 	})
 }
+
+// TestOrgPolicyWarnsAndRefuses: requiring 2FA names the owners and admins
+// without a factor and mails the owners; a policy that cannot work is
+// refused with the field named, nothing changed.
+func TestOrgPolicyWarnsAndRefuses(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		d := newCLIDB(t, b)
+		ctx := context.Background()
+		d.ok("", "org", "create", "--slug", "acme", "--name", "Acme")
+		for email, role := range map[string]string{"olga@example.com": "owner", "adam@example.com": "admin", "mia@example.com": "member"} {
+			d.ok("", "user", "create", "--email", email, "--org", "acme", "--role", role)
+		}
+		adam := d.user("adam@example.com")
+		f := &storage.Factor{ID: storage.NewFactorID(), UserID: adam.ID, Kind: mfa.FactorTOTP, Secret: []byte("sealed")}
+		if err := d.store().Factors().CreatePending(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.store().Factors().Confirm(ctx, adam.ID, f.ID, 1, time.Now().Add(-time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+
+		r := d.run("", "org", "policy", "--org", "acme", "--require-mfa", "--output", "json", "--smtp-url", "smtp://127.0.0.1:2525")
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "warning: ") || !strings.Contains(r.stderr, "olga@example.com") ||
+			strings.Contains(r.stderr, "adam@example.com") || strings.Contains(r.stderr, "mia@example.com") {
+			t.Errorf("warning %q: want the owner without a factor named, and no one else", r.stderr)
+		}
+		var res policyResult
+		if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || !slices.Equal(res.AdminsWithoutFactor, []string{"olga@example.com"}) {
+			t.Errorf("JSON %q (%v)", r.stdout, err)
+		}
+		if p := d.org("acme").Policy; p.RequiredSince == nil || time.Since(*p.RequiredSince) > time.Minute {
+			t.Errorf("required since %v, want now", p.RequiredSince)
+		}
+		if n, err := d.store().Outbox().Count(ctx); err != nil || n != 1 {
+			t.Errorf("%d mails queued (%v), want the owner's notice of the change", n, err)
+		}
+
+		d.fails("--grace-period -1h0m0s must not be negative", "", "org", "policy", "--org", "acme", "--grace-period", "-1h")
+		d.fails("--grace-period 9000h0m0s is longer than a year; choose a date with --required-from instead", "", "org", "policy", "--org", "acme", "--grace-period", "9000h")
+		d.fails(`--required-from "31/01/2027" is not a date; use YYYY-MM-DD, like 2027-01-31`, "", "org", "policy", "--org", "acme", "--required-from", "31/01/2027")
+		d.fails(`--allowed-factors: "sms" is not a factor Gatehouse offers; use totp, webauthn`, "", "org", "policy", "--org", "acme", "--allowed-factors", "sms")
+		d.fails(`--allowed-factors "webauthn" cannot be required: this server offers only totp to members`, "", "org", "policy", "--org", "acme", "--allowed-factors", "webauthn")
+		d.fails(`no organisation with slug "nope"`, "", "org", "policy", "--org", "nope", "--require-mfa")
+	})
+}

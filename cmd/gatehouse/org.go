@@ -269,6 +269,9 @@ type policyResult struct {
 	Org string `json:"org"`
 	directory.PolicyView
 	Changed bool `json:"changed"`
+	// AdminsWithoutFactor are the owners and admins who have no second
+	// factor yet, when the change started requiring one.
+	AdminsWithoutFactor []string `json:"admins_without_factor,omitempty"`
 }
 
 func newOrgPolicyCmd() *cobra.Command {
@@ -349,10 +352,15 @@ func runOrgPolicy(cmd *cobra.Command, o policyOpts) error {
 	if err != nil {
 		return names.explain(err)
 	}
-	out := policyResult{Org: res.Org.Slug, PolicyView: directory.ViewPolicy(res.After), Changed: res.Changed}
+	out := policyResult{Org: res.Org.Slug, PolicyView: directory.ViewPolicy(res.After), Changed: res.Changed, AdminsWithoutFactor: res.Unenrolled}
 	text := policyText(out.PolicyView, out.Org)
 	if change != (directory.PolicyChange{}) && !res.Changed {
 		text += "Nothing changed: the policy already had these settings.\n"
+	}
+	if len(res.Unenrolled) > 0 {
+		warning := fmt.Sprintf("warning: these owners and admins of %s have no second factor yet and must set one up at their next sign-in: %s",
+			res.Org.Slug, strings.Join(res.Unenrolled, ", "))
+		fmt.Fprintln(cmd.ErrOrStderr(), warning)
 	}
 	return emit(cmd, out, text)
 }
