@@ -41,6 +41,7 @@ const (
 	EventEnrollmentLinkSent     EventType = "mfa.enrollment_link_sent"
 	EventEnrollmentLinkUsed     EventType = "mfa.enrollment_link_used"
 	EventEnrollmentDeferred     EventType = "mfa.enrollment_deferred" // "Remind me later", before an organisation's deadline
+	EventEnrollmentReminder     EventType = "mfa.enrollment_reminder" // a notice only: an organisation's deadline is near
 	EventPasswordResetRequested EventType = "user.password_reset_requested"
 	EventPasswordReset          EventType = "user.password_reset" // from the mailed link
 )

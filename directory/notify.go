@@ -50,6 +50,10 @@ func (m MailNotifier) Notify(ctx context.Context, tx *storage.Store, n Notice) e
 		msg, err = m.Messages.FactorsReset(to, n.By, m.Links.Enrollment(n.Token), c)
 	case EventEnrollmentLinkSent:
 		msg, err = m.Messages.EnrollmentLink(to, m.Links.Enrollment(n.Token), c)
+	case EventEnrollmentReminder:
+		msg, err = m.Messages.EnrollmentDeadline(to, n.Org, n.Until)
+	case EventMemberAdded:
+		msg, err = m.Messages.OrgRequiresMFA(to, n.Org)
 	case EventPolicyChanged:
 		msg, err = m.Messages.PolicyChanged(to, n.Org, n.Change, c)
 	case EventPasswordResetRequested:

@@ -112,8 +112,16 @@ func (d *Directory) addMember(ctx context.Context, actor Actor, org *storage.Org
 		}
 		return err
 	}
-	return Record(ctx, d.store, actor, Event{Type: EventMemberAdded, SubjectID: u.ID, OrgID: org.ID,
-		Details: map[string]any{"email": u.Email, "role": role}})
+	if err := Record(ctx, d.store, actor, Event{Type: EventMemberAdded, SubjectID: u.ID, OrgID: org.ID,
+		Details: map[string]any{"email": u.Email, "role": role}}); err != nil {
+		return err
+	}
+	if !org.RequireMFA {
+		return nil
+	}
+	// The policy starts to apply to them: they hear of it, as members did
+	// when it was turned on.
+	return d.notify.Notify(ctx, d.store, Notice{Event: EventMemberAdded, User: u, Actor: actor, At: d.now(), Org: org.Name})
 }
 
 // RemoveMember removes a user from an organisation; its last owner stays.

@@ -315,6 +315,11 @@ func TestMessagesHaveBothPartsAndSayWhatToDo(t *testing.T) {
 			t.Errorf("%s: the HTML part carries the user agent unescaped", kind)
 		}
 	}
+	deadline := time.Date(2027, 1, 31, 9, 0, 0, 0, time.UTC)
+	if m, err := r.EnrollmentDeadline(to, "Acme", deadline); err != nil || !strings.Contains(m.Text, "Sunday 31 January 2027, 09:00 UTC") ||
+		!strings.Contains(m.Subject, "Acme requires two-step verification from 31 January") {
+		t.Errorf("the reminder does not name the deadline: %q %q (%v)", m.Subject, m.Text, err)
+	}
 	if m, _ := r.FactorsReset(to, "an administrator of Acme", enrollURL, c); !strings.Contains(m.Text, "an administrator of Acme") {
 		t.Error("the reset notice does not say who reset")
 	}

@@ -250,6 +250,19 @@ func (r *Renderer) PasswordChanged(to string, c Context) (Message, error) {
 	})
 }
 
+// EnrollmentDeadline reminds a member without a second factor that org
+// requires one from deadline.
+func (r *Renderer) EnrollmentDeadline(to, org string, deadline time.Time) (Message, error) {
+	when := deadline.UTC().Format("Monday 2 January 2006, 15:04 UTC")
+	return r.render("enrollment_deadline", to, notice{
+		Subject: org + " requires two-step verification from " + deadline.UTC().Format("2 January"),
+		Heading: "Set up two-step verification before " + deadline.UTC().Format("2 January"),
+		Intro: "Your organisation " + org + " requires a second factor, such as an authenticator app, from " + when +
+			". Until then you can choose \"Remind me later\" at sign-in; after it, signing in asks you to set one up first. It takes a minute.",
+		IfNotYou: "If you do not know " + org + ", you can ignore this mail; nothing changes for you until you sign in.",
+	})
+}
+
 // PolicyChanged tells an owner of org that its two-step verification
 // policy changed (change says from what to what).
 func (r *Renderer) PolicyChanged(to, org, change string, c Context) (Message, error) {

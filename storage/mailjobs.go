@@ -65,3 +65,41 @@ func (r Orgs) MembersAfter(ctx context.Context, orgID, afterUserID string, limit
 		ORDER BY m.user_id LIMIT $3`, orgID, afterUserID, limit)
 	return ms, wrap(err, "list members")
 }
+
+// Enforcing lists the organisations whose requirement comes with a
+// deadline (a grace period or a date): their members get reminders.
+func (r Orgs) Enforcing(ctx context.Context) ([]Org, error) {
+	var os []Org
+	err := r.q.SelectContext(ctx, &os, `SELECT `+orgColumns+` FROM orgs
+		WHERE require_mfa AND (mfa_grace_seconds IS NOT NULL OR mfa_required_from IS NOT NULL) ORDER BY id`)
+	return os, wrap(err, "list enforcing organisations")
+}
+
+// MemberToRemind is a member as the reminders see them.
+type MemberToRemind struct {
+	Member
+	HasFactor bool `db:"has_factor"` // a confirmed second factor
+}
+
+// MembersToRemind lists up to limit members of the organisation after the
+// user id afterUserID, in id order, with whether each has a factor.
+func (r Orgs) MembersToRemind(ctx context.Context, orgID, afterUserID string, limit int) ([]MemberToRemind, error) {
+	var ms []MemberToRemind
+	err := r.q.SelectContext(ctx, &ms, `SELECT m.org_id, m.user_id, m.role, m.require_mfa, m.created_at, u.email, u.name,
+		EXISTS (SELECT 1 FROM factors f WHERE f.user_id = m.user_id AND f.confirmed_at IS NOT NULL) AS has_factor
+		FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.user_id > $2 AND NOT u.disabled
+		ORDER BY m.user_id LIMIT $3`, orgID, afterUserID, limit)
+	return ms, wrap(err, "list members to remind")
+}
+
+// ClaimReminder records that the member gets the reminder kind now, and
+// reports false when they (by any replica) already did.
+func (r Orgs) ClaimReminder(ctx context.Context, orgID, userID, kind string) (bool, error) {
+	res, err := r.q.ExecContext(ctx, `INSERT INTO mfa_reminders (org_id, user_id, kind, sent_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (org_id, user_id, kind) DO NOTHING`, orgID, userID, kind, now())
+	if err != nil {
+		return false, wrap(err, "claim reminder")
+	}
+	n, err := res.RowsAffected()
+	return n == 1, wrap(err, "claim reminder")
+}

@@ -84,6 +84,9 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 			func(ctx context.Context) { mailing.bulk.Run(ctx, mailPollInterval) })
 	}
 	dir := directory.New(s.store, mailing.notifier)
+	if mailing.outbox != nil {
+		s.background = append(s.background, func(ctx context.Context) { remindMembers(ctx, dir, s.log) })
+	}
 	pages, err := ui.New(ui.Config{
 		Issuer: cfg.Issuer, ProductName: "Gatehouse", SessionCookie: cookie, FlowCookie: flow, SecureCookies: secure,
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Logger: s.log, Metrics: reg,
@@ -119,6 +122,27 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 	r.Handle("/*", provider.Handler())
 	s.background = append(s.background, func(ctx context.Context) { s.store.RunCleanup(ctx, time.Minute, s.log) })
 	return nil
+}
+
+// reminderInterval is how often members near an organisation's deadline
+// are looked for.
+const reminderInterval = 10 * time.Minute
+
+// remindMembers mails the reminders before organisations' deadlines until
+// ctx ends; each replica looks, each reminder goes once.
+func remindMembers(ctx context.Context, dir *directory.Directory, log *slog.Logger) {
+	t := time.NewTicker(reminderInterval)
+	defer t.Stop()
+	for {
+		if _, err := dir.RemindMembers(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.ErrorContext(ctx, "reminding members of their organisations' deadlines failed", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func (s *server) healthz(w http.ResponseWriter, _ *http.Request) {

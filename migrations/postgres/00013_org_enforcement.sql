@@ -5,7 +5,17 @@ ALTER TABLE orgs ADD COLUMN mfa_required_since TIMESTAMPTZ;
 UPDATE orgs SET mfa_required_since = updated_at WHERE require_mfa;
 -- The member chose "Remind me later" during this sign-in.
 ALTER TABLE auth_requests ADD COLUMN enrollment_deferred BOOLEAN NOT NULL DEFAULT FALSE;
+-- The reminders each member got before their deadline, so that each is
+-- sent once, by one replica.
+CREATE TABLE mfa_reminders (
+    org_id   TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    user_id  TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind     TEXT NOT NULL,
+    sent_at  TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (org_id, user_id, kind)
+);
 
 -- +goose Down
+DROP TABLE mfa_reminders;
 ALTER TABLE auth_requests DROP COLUMN enrollment_deferred;
 ALTER TABLE orgs DROP COLUMN mfa_required_since;
