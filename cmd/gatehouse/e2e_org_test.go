@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base32"
 	"errors"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/html"
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-id/gatehouse/directory"
@@ -107,12 +109,18 @@ func TestOrganisationPolicyThroughTheWholeServer(t *testing.T) {
 			t.Errorf("prompt=none after the deadline: %q", e)
 		}
 
-		// With the app set up, sign-in and refresh work again.
-		app := g.enrollApp(u)
+		// The member sets up the app on the pages; the sign-in then completes
+		// with both factors, and refreshes work again.
+		f, p = rp.start(b2)
+		if isPasswordPage(p) {
+			p = signIn(t, b2, p, u.Email, pass)
+		}
+		app := enrollThroughThePages(t, b2, p)
+		got := f.finish(app.continued)
+		wantMFA(t, got)
 		b3 := newBrowser(t)
 		f, p = rp.start(b3)
-		got := f.finish(signInWithApp(t, b3, p, u.Email, pass, app))
-		wantMFA(t, got)
+		wantMFA(t, f.finish(signInWithApp(t, b3, p, u.Email, pass, app.phone)))
 		if _, code := rp.refreshErr(got.oauth.RefreshToken); code != "" {
 			t.Errorf("refresh after a sign-in with the app: %s", code)
 		}
@@ -139,4 +147,56 @@ func TestOrganisationPolicyThroughTheWholeServer(t *testing.T) {
 			t.Fatalf("a member of two organisations: %d at %s", p.status, p.url)
 		}
 	})
+}
+
+// enrolled is an app set up through the enrollment pages, and the page the
+// sign-in continued to.
+type enrolled struct {
+	phone     *phoneApp
+	continued page
+}
+
+// enrollThroughThePages sets up an authenticator app from the sign-in's
+// enrollment page p, reading the key the QR code page shows as a person
+// typing it into their app would, and continues the sign-in.
+func enrollThroughThePages(t *testing.T, b *browser, p page) enrolled {
+	t.Helper()
+	if p.url.Path != "/login/enroll" {
+		t.Fatalf("expected the enrollment page, got %d at %s", p.status, p.url)
+	}
+	qr := b.submit(p, nil) // "Skip to the QR code"
+	doc, err := html.Parse(strings.NewReader(qr.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var key string
+	for n := range doc.Descendants() {
+		if n.Type == html.ElementNode && attr(n, "id") == "totp-key" && n.FirstChild != nil {
+			key = strings.ReplaceAll(n.FirstChild.Data, " ", "")
+		}
+	}
+	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(key)
+	if err != nil || len(secret) == 0 {
+		t.Fatalf("the QR code page shows the key %q: %v\n%.1500s", key, err, qr.body)
+	}
+	phone := &phoneApp{secret: secret}
+	codes := b.submit(qr, map[string]string{"code": phone.code()})
+	if !strings.Contains(codes.body, `id="recovery-codes"`) {
+		t.Fatalf("after the code: %d at %s:\n%.1500s", codes.status, codes.url, codes.body)
+	}
+	doc, err = html.Parse(strings.NewReader(codes.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var next string
+	for n := range doc.Descendants() {
+		if n.Type == html.ElementNode && attr(n, "id") == "continue" {
+			next = attr(n, "href")
+		}
+	}
+	to, err := url.Parse(next)
+	if err != nil || next == "" {
+		t.Fatalf("the recovery codes page continues to %q", next)
+	}
+	return enrolled{phone: phone, continued: b.get(codes.url.ResolveReference(to).String())}
 }
