@@ -65,9 +65,19 @@ func TestOrganisationPolicyThroughTheWholeServer(t *testing.T) {
 		if _, err := dir.AddMember(ctx, op, "acme", u.Email, "member"); err != nil {
 			t.Fatal(err)
 		}
+		sessions := func() (n int) {
+			if err := g.store.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		signedIn := sessions()
 		yes, grace := true, 72*time.Hour
 		if _, err := dir.SetPolicy(ctx, op, "acme", directory.PolicyChange{RequireMFA: &yes, GracePeriod: &grace}); err != nil {
 			t.Fatal(err)
+		}
+		if n := sessions(); n != signedIn || n == 0 {
+			t.Errorf("turning the policy on left %d sessions of %d", n, signedIn)
 		}
 
 		// The grace period: nobody is signed out, refreshes go on.
