@@ -387,6 +387,14 @@ type signInEnrollment struct {
 // a factor). Otherwise it sends the browser where the sign-in goes on, or
 // shows the page saying why it cannot, and returns nil.
 func (u *UI) signInEnroller(w http.ResponseWriter, r *http.Request, id string) *signInEnrollment {
+	return u.signInEnrollerFor(w, r, id, false)
+}
+
+// signInEnrollerFor is signInEnroller; offer is the page that only offers
+// the ways to set up a factor (and "Remind me later"), which a session
+// from an earlier sign-in may see too: putting it off adds nothing, and
+// starting asks for the password again.
+func (u *UI) signInEnrollerFor(w http.ResponseWriter, r *http.Request, id string, offer bool) *signInEnrollment {
 	a := u.openAuthRequest(w, r, id)
 	if a == nil {
 		return nil
@@ -400,18 +408,19 @@ func (u *UI) signInEnroller(w http.ResponseWriter, r *http.Request, id string) *
 		http.Redirect(w, r, dispatcherURL(a.ID), http.StatusSeeOther)
 		return nil
 	}
-	if !s.session.session.AuthTime.After(a.CreatedAt) {
+	later := laterFor(a.ID, s, d, time.Now())
+	if !s.session.session.AuthTime.After(a.CreatedAt) && (!offer || later == nil) {
 		http.Redirect(w, r, passwordURL(a.ID), http.StatusSeeOther)
 		return nil
 	}
-	return &signInEnrollment{req: a, bs: s.session, client: s.client, later: laterFor(a.ID, s, d, time.Now())}
+	return &signInEnrollment{req: a, bs: s.session, client: s.client, later: later}
 }
 
 func (s *signInEnrollment) flow() enrollFlow { return enrollFlow{RequestID: s.req.ID} }
 
 // showSignInEnrollStart is GET /login/enroll?id=ID.
 func (u *UI) showSignInEnrollStart(w http.ResponseWriter, r *http.Request) {
-	s := u.signInEnroller(w, r, r.URL.Query().Get("id"))
+	s := u.signInEnrollerFor(w, r, r.URL.Query().Get("id"), true)
 	if s == nil {
 		return
 	}

@@ -56,6 +56,17 @@ func TestRemindMeLater(t *testing.T) {
 			t.Error("putting it off is not in the audit log")
 		}
 
+		// Single sign-on during the grace: a session from an earlier sign-in
+		// gets the offer without the password; setting up asks for it.
+		sso := e.browser(t)
+		sso.signInAs(user, time.Now().Add(-time.Hour))
+		a3 := sso.addAuthRequest(nil)
+		wantRedirect(t, sso.get(dispatcherURL(a3.ID)), enrollStepURL(a3.ID))
+		element(t, page(t, sso.get(enrollStepURL(a3.ID))), "remind-me-later")
+		wantRedirect(t, sso.post("/login/enroll/start", url.Values{"id": {a3.ID}}), passwordURL(a3.ID))
+		wantRedirect(t, sso.post("/login/enroll/later", url.Values{"id": {a3.ID}}), dispatcherURL(a3.ID))
+		wantRedirect(t, sso.get(dispatcherURL(a3.ID)), testCallbackURL(a3.ID))
+
 		// After the deadline: no skip, and asking anyway changes nothing.
 		late := e.newUser()
 		e.addOrgWithGrace(late, "Beta", 72*time.Hour, time.Now().Add(-73*time.Hour))
