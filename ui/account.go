@@ -87,7 +87,9 @@ func (a *accountSession) orgsRequiringMFA() []string {
 // user. One that stopped after the password (the user has a second factor,
 // or must enroll one) must not reach the settings.
 func (a *accountSession) signInComplete(now time.Time) bool {
-	in := policyInput(mfa.Request{}, a.browserSession, a.factors, a.memberships, false)
+	// A requirement whose deadline is ahead does not keep the user from
+	// the settings, where it is met.
+	in := policyInput(mfa.Request{EnrollmentDeferred: true}, a.browserSession, a.factors, a.memberships, false)
 	in.Now = now
 	return mfa.Decide(in).Next == mfa.Complete
 }

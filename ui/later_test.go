@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -79,5 +80,24 @@ func TestRemindMeLater(t *testing.T) {
 		}
 		wantRedirect(t, b.post("/login/enroll/later", url.Values{"id": {a2.ID}}), dispatcherURL(a2.ID))
 		wantRedirect(t, b.get(dispatcherURL(a2.ID)), enrollStepURL(a2.ID))
+	})
+}
+
+// TestTheSettingsDuringAGracePeriod: a member whose organisation's
+// deadline is ahead reaches the security settings with the password, to
+// set up the factor there; after the deadline, not without one.
+func TestTheSettingsDuringAGracePeriod(t *testing.T) {
+	storagetest.EachBackend(t, func(t *testing.T, store *storage.Store) {
+		e := accountEnv(t, store)
+		user := e.newUser()
+		e.addOrgWithGrace(user, "Acme", 72*time.Hour, time.Now().Add(-time.Hour))
+		e.signInAs(user, time.Now())
+		wantStatus(t, e.get(accountHome), http.StatusOK)
+
+		late := e.newUser()
+		e.addOrgWithGrace(late, "Beta", 72*time.Hour, time.Now().Add(-100*time.Hour))
+		b := e.browser(t)
+		b.signInAs(late, time.Now())
+		wantSignInRedirect(t, b.get(accountHome))
 	})
 }
