@@ -127,7 +127,7 @@ func (u *UI) requireAccount(w http.ResponseWriter, r *http.Request, returnTo str
 		return nil
 	}
 	switch {
-	case a == nil || !a.signInComplete(time.Now()):
+	case a == nil || !a.signInComplete(u.cfg.Now()):
 		u.redirectToSignIn(w, r, returnTo, false, "")
 		return nil
 	case change && !a.signedInRecently(time.Now()):

@@ -408,7 +408,7 @@ func (u *UI) signInEnrollerFor(w http.ResponseWriter, r *http.Request, id string
 		http.Redirect(w, r, dispatcherURL(a.ID), http.StatusSeeOther)
 		return nil
 	}
-	later := laterFor(a.ID, s, d, time.Now())
+	later := laterFor(a.ID, s, d, s.input.Now)
 	if !s.session.session.AuthTime.After(a.CreatedAt) && (!offer || later == nil) {
 		http.Redirect(w, r, passwordURL(a.ID), http.StatusSeeOther)
 		return nil

@@ -68,6 +68,17 @@ func TestRemindMeLater(t *testing.T) {
 		wantRedirect(t, sso.post("/login/enroll/later", url.Values{"id": {a3.ID}}), dispatcherURL(a3.ID))
 		wantRedirect(t, sso.get(dispatcherURL(a3.ID)), testCallbackURL(a3.ID))
 
+		// Three days on, by the pages' clock: the deadline has passed.
+		e.ui.cfg.Now = func() time.Time { return time.Now().Add(49 * time.Hour) }
+		t.Cleanup(func() { e.ui.cfg.Now = time.Now })
+		again := e.browser(t)
+		a4 := again.addAuthRequest(nil)
+		wantRedirect(t, again.signIn(a4.ID, user.Email, testPassword), dispatcherURL(a4.ID))
+		if len(find(page(t, again.get(enrollStepURL(a4.ID))), byID("remind-me-later"))) != 0 {
+			t.Error("a skip after the deadline")
+		}
+		e.ui.cfg.Now = time.Now
+
 		// After the deadline: no skip, and asking anyway changes nothing.
 		late := e.newUser()
 		e.addOrgWithGrace(late, "Beta", 72*time.Hour, time.Now().Add(-73*time.Hour))

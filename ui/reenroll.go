@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -117,7 +116,7 @@ func (u *UI) sendSignInEnrollmentLink(w http.ResponseWriter, r *http.Request) {
 // me later" while the organisations' deadline is ahead.
 func (u *UI) renderReenrollFor(w http.ResponseWriter, r *http.Request, status int, id string, s *signin, done, alert string) {
 	p := u.reenrollPage(s.session.user, buttonForm{Action: "/login/reenroll", Hidden: []hiddenField{{"id", id}}}, done, alert)
-	p.Later = laterFor(id, s, s.decide(), time.Now())
+	p.Later = laterFor(id, s, s.decide(), s.input.Now)
 	u.renderMessage(w, r, status, p)
 }
 

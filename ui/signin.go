@@ -50,6 +50,7 @@ func (u *UI) loadSignin(ctx context.Context, a *storage.AuthRequest, bs *browser
 		}
 	}
 	s.input = policyInput(policyRequest(a), bs, s.factors, memberships, c.RequireMFA)
+	s.input.Now = u.cfg.Now()
 	if s.input.Session.AwaitingEnrollment {
 		if s.input.Session.EnrollmentGranted, err = u.dir.EnrollmentGranted(ctx, bs.user.ID, bs.grant); err != nil {
 			return nil, err

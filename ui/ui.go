@@ -63,6 +63,9 @@ type Config struct {
 	// Directory runs the changes the pages make. Default: the operations on
 	// the store, telling nobody.
 	Directory *directory.Directory
+	// Now is the clock the sign-in policy reads (deadlines, max_age).
+	// Default time.Now.
+	Now func() time.Time
 }
 
 // SessionCookieName is the browser session cookie's name: with secure
@@ -160,6 +163,9 @@ func (c *Config) fillDefaults() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	return nil
 }
