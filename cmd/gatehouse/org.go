@@ -280,8 +280,11 @@ func newOrgPolicyCmd() *cobra.Command {
 		Use:   "policy --org S [--require-mfa=true|false] [--grace-period 72h | --required-from DATE] [--allowed-factors totp,webauthn]",
 		Short: "Show or change an organisation's two-factor policy",
 		Long: "Shows an organisation's two-factor policy, changing only the settings given.\n" +
-			"A grace period lets each member postpone enrollment for that long; a\n" +
-			"required-from date lets every member postpone it until that day. Setting one\n" +
+			"A grace period lets each member postpone enrollment for that long, counted\n" +
+			"from when the requirement is turned on or the member joins, whichever is\n" +
+			"later; a required-from date lets every member postpone it until that day.\n" +
+			"Once a requirement is in force, tokens are issued only for sign-ins that\n" +
+			"proved a second factor. Setting one\n" +
 			"clears the other; --grace-period 0 and --required-from \"\" clear them.\n" +
 			"--allowed-factors \"\" allows every factor Gatehouse offers.",
 		Args: cobra.NoArgs,
