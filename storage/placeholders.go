@@ -15,3 +15,6 @@ func placeholders(from, n int) string {
 	}
 	return string(append(b, ')'))
 }
+
+// placeholder is "$n".
+func placeholder(n int) string { return "$" + strconv.Itoa(n) }

@@ -16,8 +16,10 @@ type User struct {
 	// ReenrollSince is when the user's second factors were reset, until
 	// they add one again; nil otherwise.
 	ReenrollSince *time.Time `db:"reenroll_since"`
-	CreatedAt     time.Time  `db:"created_at"`
-	UpdatedAt     time.Time  `db:"updated_at"`
+	// LastSignInAt is when the user last entered their password.
+	LastSignInAt *time.Time `db:"last_sign_in_at"`
+	CreatedAt    time.Time  `db:"created_at"`
+	UpdatedAt    time.Time  `db:"updated_at"`
 }
 
 // NormalizeEmail is the form emails are unique in: trimmed, lower case.
@@ -29,7 +31,7 @@ type Users struct{ q queryer }
 // Users returns the user repository.
 func (s *Store) Users() Users { return Users{s.q} }
 
-const userColumns = `id, email, name, password_hash, disabled, reenroll_since, created_at, updated_at`
+const userColumns = `id, email, name, password_hash, disabled, reenroll_since, last_sign_in_at, created_at, updated_at`
 
 // Create inserts u, filling ID and timestamps. ErrConflict if the email is
 // taken, in any letter case.
@@ -88,6 +90,12 @@ func (r Users) SetName(ctx context.Context, id, name string) error {
 func (r Users) SetReenroll(ctx context.Context, id string, t *time.Time) error {
 	res, err := r.q.ExecContext(ctx, `UPDATE users SET reenroll_since = $1, updated_at = $2 WHERE id = $3`, utcPtr(t), now(), id)
 	return expectOne(res, err, "set awaiting re-enrollment")
+}
+
+// SignedIn records that the user signed in at t.
+func (r Users) SignedIn(ctx context.Context, id string, t time.Time) error {
+	_, err := r.q.ExecContext(ctx, `UPDATE users SET last_sign_in_at = $1 WHERE id = $2`, t.UTC(), id)
+	return wrap(err, "record the sign-in")
 }
 
 // Any reports whether there is at least one user.

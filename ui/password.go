@@ -266,6 +266,9 @@ func (u *UI) startSession(ctx context.Context, r *http.Request, a *storage.AuthR
 		if err := tx.RateLimits().Reset(ctx, emailKey); err != nil {
 			return err
 		}
+		if err := tx.Users().SignedIn(ctx, user.ID, now); err != nil {
+			return err
+		}
 		if newHash != "" {
 			if err := tx.Users().SetPassword(ctx, user.ID, newHash); err != nil {
 				return err

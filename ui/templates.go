@@ -31,6 +31,9 @@ const (
 	forgotTemplate        = "forgot.html"
 	resetTemplate         = "reset.html"
 
+	consoleHomeTemplate    = "console_home.html"
+	consoleMembersTemplate = "console_members.html"
+
 	accountSecurityTemplate   = "account_security.html"
 	accountRegenerateTemplate = "account_regenerate.html"
 	accountDisableTemplate    = "account_disable.html"
@@ -42,7 +45,7 @@ const (
 
 // requiredPages is checked at start: New fails if one is missing or broken.
 var requiredPages = []string{passwordTemplate, logoutTemplate, signedOutTemplate, errorTemplate, otpTemplate, selectAccountTemplate, consentTemplate,
-	messageTemplate, recoveryTemplate, forgotTemplate, resetTemplate,
+	messageTemplate, recoveryTemplate, forgotTemplate, resetTemplate, consoleHomeTemplate, consoleMembersTemplate,
 	accountSecurityTemplate, accountRegenerateTemplate, accountDisableTemplate,
 	enrollStartTemplate, enrollGuideTemplate, enrollQRTemplate, enrollCodesTemplate}
 

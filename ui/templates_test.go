@@ -50,6 +50,14 @@ func TestEveryPageRenders(t *testing.T) {
 		forgotTemplate: func(w http.ResponseWriter, r *http.Request) {
 			u.renderForgot(w, r, http.StatusBadRequest, forgotPage{ID: "req1", Email: "nope", EmailError: "Enter an address."})
 		},
+		consoleHomeTemplate: func(w http.ResponseWriter, r *http.Request) {
+			u.render(w, r, http.StatusOK, consoleHomeTemplate, consoleHome{consolePage: consolePage{layout: u.layout(r), Slug: "acme", OrgName: "<Acme>", Section: "overview"},
+				Compliance: complianceView{Policy: "two-step verification required at once"}})
+		},
+		consoleMembersTemplate: func(w http.ResponseWriter, r *http.Request) {
+			u.render(w, r, http.StatusOK, consoleMembersTemplate, membersPage{consolePage: consolePage{layout: u.layout(r), Slug: "acme", OrgName: "Acme", Section: "members"},
+				Members: []memberView{{Email: "a@b.c", Role: "owner", Deadline: "overdue"}}, CSVURL: "/orgs/acme/members.csv"})
+		},
 		resetTemplate: func(w http.ResponseWriter, r *http.Request) {
 			u.renderReset(w, r, http.StatusBadRequest, resetPage{Token: "t", Email: "a@b.c", NewPasswordError: "Too short."})
 		},

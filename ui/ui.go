@@ -214,6 +214,7 @@ func (u *UI) Routes(r chi.Router) {
 		u.forgotRoutes(r)
 		u.enrollmentRoutes(r)
 		u.accountRoutes(r)
+		u.consoleRoutes(r)
 		r.HandleFunc("/login/*", u.notFound)
 		r.HandleFunc("/logout/*", u.notFound)
 	})

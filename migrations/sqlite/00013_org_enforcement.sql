@@ -14,8 +14,11 @@ CREATE TABLE mfa_reminders (
     sent_at  TIMESTAMP NOT NULL,
     PRIMARY KEY (org_id, user_id, kind)
 );
+-- When the user last signed in (their password step), for the console.
+ALTER TABLE users ADD COLUMN last_sign_in_at TIMESTAMP;
 
 -- +goose Down
+ALTER TABLE users DROP COLUMN last_sign_in_at;
 DROP TABLE mfa_reminders;
 ALTER TABLE auth_requests DROP COLUMN enrollment_deferred;
 ALTER TABLE orgs DROP COLUMN mfa_required_since;
