@@ -89,7 +89,7 @@ type MemberRow struct {
 // ListMembers lists the organisation's members that f selects, in email
 // order, from after f.After, at most f.Limit.
 func (r Orgs) ListMembers(ctx context.Context, orgID string, f MemberFilter) ([]MemberRow, error) {
-	where := []string{"m.org_id = $1", "u.email_normalized > $2"}
+	where := []string{"m.org_id = $1", "m.email_normalized > $2"}
 	args := []any{orgID, f.After}
 	arg := func(v any) string {
 		args = append(args, v)
@@ -109,13 +109,13 @@ func (r Orgs) ListMembers(ctx context.Context, orgID string, f MemberFilter) ([]
 		where = append(where, "m.role = "+arg(f.Role))
 	}
 	if f.EmailPrefix != "" {
-		where = append(where, "u.email_normalized LIKE "+arg(likePrefix(NormalizeEmail(f.EmailPrefix)))+` ESCAPE '\'`)
+		where = append(where, "m.email_normalized LIKE "+arg(likePrefix(NormalizeEmail(f.EmailPrefix)))+` ESCAPE '\'`)
 	}
 	var rows []MemberRow
-	err := r.q.SelectContext(ctx, &rows, `SELECT m.user_id, u.email, u.email_normalized, u.name, m.role, m.require_mfa, m.created_at,
+	err := r.q.SelectContext(ctx, &rows, `SELECT m.user_id, u.email, m.email_normalized, u.name, m.role, m.require_mfa, m.created_at,
 		u.last_sign_in_at, `+hasFactor+` AS has_factor
 		FROM memberships m JOIN users u ON u.id = m.user_id
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY u.email_normalized LIMIT `+arg(f.Limit), args...)
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY m.email_normalized LIMIT `+arg(f.Limit), args...)
 	return rows, wrap(err, "list members")
 }
 

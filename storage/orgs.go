@@ -134,7 +134,8 @@ func (r Orgs) SetPolicy(ctx context.Context, id string, p Policy) error {
 
 // AddMember adds a user with a role. ErrConflict if already a member.
 func (r Orgs) AddMember(ctx context.Context, orgID, userID, role string) error {
-	_, err := r.q.ExecContext(ctx, `INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)`,
+	_, err := r.q.ExecContext(ctx, `INSERT INTO memberships (org_id, user_id, role, created_at, email_normalized)
+		VALUES ($1, $2, $3, $4, (SELECT email_normalized FROM users WHERE id = $2))`,
 		orgID, userID, role, now())
 	return wrap(err, "add member")
 }

@@ -16,8 +16,15 @@ CREATE TABLE mfa_reminders (
 );
 -- When the user last signed in (their password step), for the console.
 ALTER TABLE users ADD COLUMN last_sign_in_at TIMESTAMP;
+-- The member's email beside the membership, so that the console pages
+-- through an organisation's members in email order on one index.
+ALTER TABLE memberships ADD COLUMN email_normalized TEXT NOT NULL DEFAULT '';
+UPDATE memberships SET email_normalized = (SELECT u.email_normalized FROM users u WHERE u.id = memberships.user_id);
+CREATE INDEX memberships_org_email ON memberships (org_id, email_normalized);
 
 -- +goose Down
+DROP INDEX memberships_org_email;
+ALTER TABLE memberships DROP COLUMN email_normalized;
 ALTER TABLE users DROP COLUMN last_sign_in_at;
 DROP TABLE mfa_reminders;
 ALTER TABLE auth_requests DROP COLUMN enrollment_deferred;
