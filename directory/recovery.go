@@ -251,7 +251,7 @@ func (d *Directory) ResetFactors(ctx context.Context, actor Actor, email string)
 		if user, err = userByEmail(ctx, tx, email); err != nil {
 			return err
 		}
-		enrollToken, err = d.resetFactorsWithLink(ctx, tx, actor, user, "an operator")
+		enrollToken, err = d.resetFactorsWithLink(ctx, tx, actor, user, "an operator", "")
 		return err
 	})
 	return user, enrollToken, err
@@ -264,11 +264,13 @@ func (d *Directory) ResetFactors(ctx context.Context, actor Actor, email string)
 // The notice, recorded and sent, carries a new enrollment link; by says
 // who reset ("you", "an operator").
 func (d *Directory) resetFactors(ctx context.Context, tx *storage.Store, actor Actor, user *storage.User, by string) error {
-	_, err := d.resetFactorsWithLink(ctx, tx, actor, user, by)
+	_, err := d.resetFactorsWithLink(ctx, tx, actor, user, by, "")
 	return err
 }
 
-func (d *Directory) resetFactorsWithLink(ctx context.Context, tx *storage.Store, actor Actor, user *storage.User, by string) (string, error) {
+// resetFactorsWithLink is resetFactors, returning the enrollment link's
+// secret; orgID names the organisation whose admin reset, if one did.
+func (d *Directory) resetFactorsWithLink(ctx context.Context, tx *storage.Store, actor Actor, user *storage.User, by, orgID string) (string, error) {
 	now := d.now()
 	if err := tx.Factors().DeleteUser(ctx, user.ID); err != nil {
 		return "", err
@@ -299,7 +301,7 @@ func (d *Directory) resetFactorsWithLink(ctx context.Context, tx *storage.Store,
 	if err != nil {
 		return "", err
 	}
-	e := Event{Type: EventFactorsReset, Details: map[string]string{"by": by}}
+	e := Event{Type: EventFactorsReset, OrgID: orgID, Details: map[string]string{"by": by}}
 	return token, d.tell(ctx, tx, actor, user, e, Notice{Token: token, By: by})
 }
 

@@ -148,3 +148,12 @@ func (r Factors) FactorsOf(ctx context.Context, userIDs []string) ([]FactorSumma
 		WHERE confirmed_at IS NOT NULL AND user_id IN (`+strings.Join(marks, ", ")+`) ORDER BY user_id, confirmed_at`, args...)
 	return fs, wrap(err, "list factors")
 }
+
+// MemberRow is one member of the organisation as the console lists them.
+func (r Orgs) MemberRow(ctx context.Context, orgID, userID string) (*MemberRow, error) {
+	var row MemberRow
+	err := r.q.GetContext(ctx, &row, `SELECT m.user_id, u.email, m.email_normalized, u.name, m.role, m.require_mfa, m.created_at,
+		u.last_sign_in_at, `+hasFactor+` AS has_factor
+		FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.user_id = $2`, orgID, userID)
+	return &row, wrap(err, "get member")
+}

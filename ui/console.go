@@ -35,6 +35,8 @@ func (u *UI) consoleRoutes(r chi.Router) {
 	r.Get("/orgs/{slug}", u.showConsole)
 	r.Get("/orgs/{slug}/members", u.showMembers)
 	r.Get("/orgs/{slug}/members.csv", u.exportMembers)
+	r.Get("/orgs/{slug}/members/{member}", u.showMember)
+	r.With(u.csrf.Handler).Post("/orgs/{slug}/members/{member}/reset-mfa", u.resetMember)
 	r.HandleFunc("/orgs/*", u.notFound)
 }
 
@@ -49,8 +51,16 @@ type console struct {
 // the organisation in the address: an owner or admin of it (members get
 // 403, anybody else the same 404 as an unknown organisation) with a
 // second factor of their own. Without a complete sign-in it runs one.
-func (u *UI) requireConsole(w http.ResponseWriter, r *http.Request) *console {
-	a := u.requireAccount(w, r, r.URL.RequestURI(), false)
+//
+// A change (change true) also needs a sign-in in the last ten minutes,
+// which for an admin includes their second factor; otherwise the sign-in
+// runs again and comes back to the page the change was made from.
+func (u *UI) requireConsole(w http.ResponseWriter, r *http.Request, change bool) *console {
+	returnTo := r.URL.RequestURI()
+	if r.Method != http.MethodGet {
+		returnTo = strings.TrimSuffix(r.URL.Path[:strings.LastIndex(r.URL.Path, "/")+1], "/")
+	}
+	a := u.requireAccount(w, r, returnTo, change)
 	if a == nil {
 		return nil
 	}
@@ -108,7 +118,7 @@ type consoleHome struct {
 
 // showConsole is GET /orgs/{slug}: compliance at a glance.
 func (u *UI) showConsole(w http.ResponseWriter, r *http.Request) {
-	c := u.requireConsole(w, r)
+	c := u.requireConsole(w, r, false)
 	if c == nil {
 		return
 	}
@@ -195,6 +205,7 @@ func (m memberQuery) filter(org *storage.Org, after string, now time.Time, limit
 
 // memberView is one row of the members table.
 type memberView struct {
+	URL               string // the member's page
 	Email, Name, Role string
 	Factors           []string // "Authenticator app, added 2 January 2026, last used 3 January 2026"
 	LastSignIn        string
@@ -212,7 +223,7 @@ type membersPage struct {
 // showMembers is GET /orgs/{slug}/members: the members with their second
 // factors, filtered, 50 a page.
 func (u *UI) showMembers(w http.ResponseWriter, r *http.Request) {
-	c := u.requireConsole(w, r)
+	c := u.requireConsole(w, r, false)
 	if c == nil {
 		return
 	}
@@ -260,7 +271,8 @@ func (u *UI) memberViews(r *http.Request, org *storage.Org, rows []storage.Membe
 	}
 	views := make([]memberView, len(rows))
 	for i, row := range rows {
-		v := memberView{Email: row.Email, Name: row.Name, Role: row.Role, Factors: byUser[row.UserID], LastSignIn: "never"}
+		v := memberView{URL: memberURL(org.Slug, row.UserID), Email: row.Email, Name: row.Name, Role: row.Role,
+			Factors: byUser[row.UserID], LastSignIn: "never"}
 		if row.LastSignInAt != nil {
 			v.LastSignIn = row.LastSignInAt.UTC().Format(dateFormat)
 		}
@@ -295,7 +307,7 @@ func factorLabel(k mfa.FactorKind) string {
 // page of it, as CSV (UTF-8, a header row, cells that a spreadsheet would
 // run as formulas defused).
 func (u *UI) exportMembers(w http.ResponseWriter, r *http.Request) {
-	c := u.requireConsole(w, r)
+	c := u.requireConsole(w, r, false)
 	if c == nil {
 		return
 	}

@@ -58,6 +58,10 @@ func TestEveryPageRenders(t *testing.T) {
 			u.render(w, r, http.StatusOK, consoleMembersTemplate, membersPage{consolePage: consolePage{layout: u.layout(r), Slug: "acme", OrgName: "Acme", Section: "members"},
 				Members: []memberView{{Email: "a@b.c", Role: "owner", Deadline: "overdue"}}, CSVURL: "/orgs/acme/members.csv"})
 		},
+		consoleMemberTemplate: func(w http.ResponseWriter, r *http.Request) {
+			u.render(w, r, http.StatusOK, consoleMemberTemplate, memberPage{consolePage: consolePage{layout: u.layout(r), Slug: "acme", OrgName: "Acme", Section: "members"},
+				Member: memberView{Email: "a@b.c", Role: "member"}, ID: "u1"})
+		},
 		resetTemplate: func(w http.ResponseWriter, r *http.Request) {
 			u.renderReset(w, r, http.StatusBadRequest, resetPage{Token: "t", Email: "a@b.c", NewPasswordError: "Too short."})
 		},

@@ -1,0 +1,110 @@
+package ui
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/gatehouse-id/gatehouse/directory"
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// memberPage is /orgs/{slug}/members/{id}: one member, and how the admin
+// may help them.
+type memberPage struct {
+	consolePage
+	Member memberView
+	ID     string
+	// Refusal says why this admin may not help; "" when they may.
+	Refusal string
+	Done    string
+}
+
+// ResetAction is where the reset form posts.
+func (p memberPage) ResetAction() string {
+	return "/orgs/" + url.PathEscape(p.Slug) + "/members/" + url.PathEscape(p.ID) + "/reset-mfa"
+}
+
+func memberURL(slug, id string) string {
+	return "/orgs/" + url.PathEscape(slug) + "/members/" + url.PathEscape(id)
+}
+
+// consoleMember loads the member in the address, or shows 404 and returns nil.
+func (u *UI) consoleMember(w http.ResponseWriter, r *http.Request, c *console) *storage.MemberRow {
+	id := chi.URLParam(r, "member")
+	if !plausibleID(id) {
+		u.renderError(w, r, errNotFound)
+		return nil
+	}
+	rows, err := u.store.Orgs().MemberRow(r.Context(), c.org.ID, id)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		u.renderError(w, r, errNotFound)
+		return nil
+	case err != nil:
+		u.serverError(w, r, "loading the member failed", err)
+		return nil
+	}
+	return rows
+}
+
+// showMember is GET /orgs/{slug}/members/{member}.
+func (u *UI) showMember(w http.ResponseWriter, r *http.Request) {
+	c := u.requireConsole(w, r, false)
+	if c == nil {
+		return
+	}
+	row := u.consoleMember(w, r, c)
+	if row == nil {
+		return
+	}
+	views, err := u.memberViews(r, c.org, []storage.MemberRow{*row}, u.cfg.Now())
+	if err != nil {
+		u.serverError(w, r, "loading the member's factors failed", err)
+		return
+	}
+	p := memberPage{consolePage: u.consolePage(r, c, "members"), Member: views[0], ID: row.UserID}
+	if r.URL.Query().Get("done") == "reset" {
+		p.Done = "Two-step verification was reset. " + row.Email + " was signed out everywhere and mailed a link to set up a new second factor."
+	}
+	var refused *directory.HelpRefusedError
+	switch err := u.dir.MayHelp(r.Context(), c.user.ID, row.UserID); {
+	case errors.As(err, &refused):
+		p.Refusal = "You cannot reset this member's two-step verification: " + refused.Reason + ". Ask an operator."
+	case err != nil:
+		u.serverError(w, r, "checking who may help the member failed", err)
+		return
+	}
+	u.render(w, r, http.StatusOK, consoleMemberTemplate, p)
+}
+
+// resetMember is POST /orgs/{slug}/members/{member}/reset-mfa: the last
+// resort for a member who lost their factor. It needs a sign-in with the
+// admin's own second factor in the last ten minutes.
+func (u *UI) resetMember(w http.ResponseWriter, r *http.Request) {
+	if !u.parseForm(w, r) {
+		return
+	}
+	c := u.requireConsole(w, r, true)
+	if c == nil {
+		return
+	}
+	row := u.consoleMember(w, r, c)
+	if row == nil {
+		return
+	}
+	_, err := u.dir.AdminResetFactors(r.Context(), actor(r, c.user.ID, AccountClientID), c.org.Slug, row.UserID)
+	var refused *directory.HelpRefusedError
+	switch {
+	case errors.As(err, &refused):
+		u.renderError(w, r, pageError{http.StatusForbidden, "Ask an operator", "You cannot reset this member's two-step verification: " + refused.Reason + "."})
+	case errors.Is(err, directory.ErrNotMember):
+		u.renderError(w, r, errNotFound)
+	case err != nil:
+		u.serverError(w, r, "resetting a member's second factors failed", err)
+	default:
+		http.Redirect(w, r, memberURL(c.org.Slug, row.UserID)+"?done=reset", http.StatusSeeOther)
+	}
+}
