@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -25,7 +26,11 @@ type AuditFilter struct {
 	OrgID     string
 	SubjectID string
 	Type      string
-	Limit     int // default and maximum 500
+	// Since keeps events at or after it; BeforeID those older than the
+	// event with this id (the next page of a listing).
+	Since    time.Time
+	BeforeID int64
+	Limit    int // default and maximum 500
 }
 
 // Audit stores the audit trail. It is append-only.
@@ -57,10 +62,40 @@ func (r Audit) List(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 500
 	}
+	where := []string{"1 = 1"}
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", placeholder(len(args))))
+	}
+	if f.OrgID != "" {
+		add("org_id = ?", f.OrgID)
+	}
+	if f.SubjectID != "" {
+		add("subject_id = ?", f.SubjectID)
+	}
+	if f.Type != "" {
+		add("type = ?", f.Type)
+	}
+	if !f.Since.IsZero() {
+		add("created_at >= ?", f.Since.UTC())
+	}
+	if f.BeforeID > 0 {
+		add("id < ?", f.BeforeID)
+	}
+	args = append(args, f.Limit)
 	var es []AuditEvent
 	err := r.q.SelectContext(ctx, &es, `SELECT id, type, actor_id, subject_id, org_id, client_id, ip, user_agent, details, created_at
-		FROM audit_events
-		WHERE ($1 = '' OR org_id = $1) AND ($2 = '' OR subject_id = $2) AND ($3 = '' OR type = $3)
-		ORDER BY id DESC LIMIT $4`, f.OrgID, f.SubjectID, f.Type, f.Limit)
+		FROM audit_events WHERE `+strings.Join(where, " AND ")+` ORDER BY id DESC LIMIT `+placeholder(len(args)), args...)
 	return es, wrap(err, "list audit events")
+}
+
+// DefaultAuditRetention is how long audit events are kept unless the
+// operator says otherwise: over a year, so a yearly review sees it all.
+const DefaultAuditRetention = 400 * 24 * time.Hour
+
+// DeleteExpired removes up to limit events recorded before t.
+func (r Audit) DeleteExpired(ctx context.Context, t time.Time, limit int) (int64, error) {
+	return deleteBatch(ctx, r.q, `DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events
+		WHERE created_at < $1 LIMIT $2)`, t, limit)
 }

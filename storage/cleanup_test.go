@@ -124,3 +124,31 @@ func TestCleanupSkipsWhileAnotherReplicaHoldsTheLock(t *testing.T) {
 		}
 	})
 }
+
+// TestCleanupKeepsTheAuditLogForItsRetention: events older than the
+// retention go; newer ones stay.
+func TestCleanupKeepsTheAuditLogForItsRetention(t *testing.T) {
+	storagetest.EachBackend(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		for _, typ := range []string{"old", "new"} {
+			if err := s.Audit().Record(ctx, &storage.AuditEvent{Type: typ}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		past := time.Now().Add(-30 * 24 * time.Hour).UTC()
+		if _, err := s.DB().ExecContext(ctx, `UPDATE audit_events SET created_at = $1 WHERE type = 'old'`, past); err != nil {
+			t.Fatal(err)
+		}
+		s.SetAuditRetention(7 * 24 * time.Hour)
+		if _, err := s.CleanupExpired(ctx, time.Now(), slog.New(slog.DiscardHandler)); err != nil {
+			t.Fatal(err)
+		}
+		es, err := s.Audit().List(ctx, storage.AuditFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) != 1 || es[0].Type != "new" {
+			t.Errorf("after the clean-up: %+v, want only the new event", es)
+		}
+	})
+}

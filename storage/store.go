@@ -46,6 +46,19 @@ type Store struct {
 	db      *sqlx.DB
 	q       queryer
 	dialect Dialect
+	// keepAudit is how long the clean-up keeps audit events; 0: the default.
+	keepAudit time.Duration
+}
+
+// SetAuditRetention sets how long the clean-up keeps audit events (0 or
+// less: DefaultAuditRetention).
+func (s *Store) SetAuditRetention(d time.Duration) { s.keepAudit = d }
+
+func (s *Store) auditRetention() time.Duration {
+	if s.keepAudit <= 0 {
+		return DefaultAuditRetention
+	}
+	return s.keepAudit
 }
 
 // Open connects to "sqlite:PATH" or a "postgres://…" URL and checks that
@@ -160,7 +173,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 			tx.Rollback()
 		}
 	}()
-	if err = fn(&Store{db: s.db, q: tx, dialect: s.dialect}); err != nil {
+	if err = fn(&Store{db: s.db, q: tx, dialect: s.dialect, keepAudit: s.keepAudit}); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {

@@ -1035,3 +1035,48 @@ func TestOrgPolicyWarnsAndRefuses(t *testing.T) {
 		d.fails(`no organisation with slug "nope"`, "", "org", "policy", "--org", "nope", "--require-mfa")
 	})
 }
+
+// TestAuditList: the operator reads the log, filtered by organisation,
+// user, type and time, as text or JSON.
+func TestAuditList(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		d := newCLIDB(t, b)
+		d.ok("", "org", "create", "--slug", "acme", "--name", "Acme")
+		d.ok("", "user", "create", "--email", "erin@example.com", "--org", "acme")
+		d.ok("", "user", "create", "--email", "finn@example.com")
+		d.ok("", "org", "policy", "--org", "acme", "--require-mfa")
+
+		var all []auditEntry
+		d.okJSON(&all, "", "audit", "list")
+		if len(all) < 4 || all[0].Type != "org.policy_changed" || all[0].Actor != "cli" {
+			t.Fatalf("the log, newest first: %+v", all)
+		}
+		var acme []auditEntry
+		d.okJSON(&acme, "", "audit", "list", "--org", "acme")
+		for _, e := range acme {
+			if e.Org != d.org("acme").ID {
+				t.Errorf("--org acme listed %+v", e)
+			}
+		}
+		var erin []auditEntry
+		d.okJSON(&erin, "", "audit", "list", "--user", "ERIN@example.com", "--type", "user.created")
+		if len(erin) != 1 || erin[0].Subject != d.user("erin@example.com").ID || !strings.Contains(string(erin[0].Details), "erin@example.com") {
+			t.Errorf("--user erin --type user.created: %+v", erin)
+		}
+		var future []auditEntry
+		d.okJSON(&future, "", "audit", "list", "--since", "2999-01-01")
+		if len(future) != 0 {
+			t.Errorf("--since in the future listed %d", len(future))
+		}
+		var recent []auditEntry
+		d.okJSON(&recent, "", "audit", "list", "--since", "1h", "--limit", "2")
+		if len(recent) != 2 {
+			t.Errorf("--since 1h --limit 2 listed %d", len(recent))
+		}
+		wantContains(t, d.ok("", "audit", "list", "--type", "org.policy_changed"), "org.policy_changed", "actor=cli")
+		d.fails(`no organisation with slug "nope"`, "", "audit", "list", "--org", "nope")
+		d.fails(`no user with email "nobody@example.com"`, "", "audit", "list", "--user", "nobody@example.com")
+		d.fails(`--since "last week" is neither a date (YYYY-MM-DD) nor a duration (like 24h)`, "", "audit", "list", "--since", "last week")
+		d.fails("--limit 0 must be between 1 and 500", "", "audit", "list", "--limit", "0")
+	})
+}

@@ -29,6 +29,8 @@ type Config struct {
 	Addr, MetricsAddr, Issuer, Database, SecretKey, SigningAlg, SMTPURL, MailFrom, LogFormat                 string
 	TrustedProxies                                                                                           []netip.Prefix
 	AccessTokenTTL, IDTokenTTL, RefreshTokenTTL, RefreshTokenMax, RefreshReuseGrace, SessionIdle, SessionMax time.Duration
+	// AuditRetention is how long audit events are kept.
+	AuditRetention time.Duration
 	// SigningAlgSet: --signing-alg was given (flag, environment or file),
 	// not left to its default.
 	SigningAlgSet bool
@@ -57,6 +59,7 @@ var settings = []setting{
 	{"refresh-reuse-grace", "10s", "a refresh token presented again by its client within this `duration` is a retry, not a reuse; 0 turns it off"},
 	{"session-idle", "30m", "browser session idle lifetime (`duration`)"},
 	{"session-max", "12h", "browser session absolute lifetime (`duration`)"},
+	{"audit-retention", "9600h", "how long audit events are kept (`duration`; 9600h is 400 days)"},
 	{"log-format", "text", "log `format`: text or json"},
 }
 
@@ -179,6 +182,7 @@ func loadConfig(cmd *cobra.Command) (*Config, error) {
 		RefreshReuseGrace: l.durationOrZero("refresh-reuse-grace"),
 		SessionIdle:       l.duration("session-idle"),
 		SessionMax:        l.duration("session-max"),
+		AuditRetention:    l.duration("audit-retention"),
 		LogFormat:         l.oneOf("log-format", "text", "json"),
 	}
 	c.SecretKey = l.secretKey(c.IsPostgres())

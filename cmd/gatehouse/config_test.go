@@ -93,8 +93,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 		AccessTokenTTL:  15 * time.Minute,
 		IDTokenTTL:      time.Hour,
 		RefreshTokenTTL: 720 * time.Hour, RefreshTokenMax: 2160 * time.Hour, RefreshReuseGrace: 10 * time.Second,
-		SessionIdle: 30 * time.Minute,
-		SessionMax:  12 * time.Hour,
+		SessionIdle:    30 * time.Minute,
+		SessionMax:     12 * time.Hour,
+		AuditRetention: 400 * 24 * time.Hour,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)

@@ -55,6 +55,7 @@ func runServe(cmd *cobra.Command, noMigrate bool) error {
 		return err
 	}
 	defer st.Close()
+	st.SetAuditRetention(cfg.AuditRetention)
 	if noMigrate {
 		have, want, err := st.SchemaVersion(ctx)
 		if err != nil {
