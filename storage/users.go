@@ -104,3 +104,25 @@ func (r Users) Any(ctx context.Context) (bool, error) {
 	err := r.q.GetContext(ctx, &n, `SELECT COUNT(*) FROM (SELECT 1 FROM users LIMIT 1) AS one`)
 	return n > 0, wrap(err, "look for users")
 }
+
+// Emails maps the users with these ids to their emails, in one query.
+func (r Users) Emails(ctx context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	marks := make([]string, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		marks[i], args[i] = placeholder(i+1), id
+	}
+	var rows []struct {
+		ID    string `db:"id"`
+		Email string `db:"email"`
+	}
+	err := r.q.SelectContext(ctx, &rows, `SELECT id, email FROM users WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...)
+	for _, row := range rows {
+		out[row.ID] = row.Email
+	}
+	return out, wrap(err, "look up emails")
+}

@@ -62,6 +62,10 @@ func TestEveryPageRenders(t *testing.T) {
 			u.render(w, r, http.StatusOK, consoleMemberTemplate, memberPage{consolePage: consolePage{layout: u.layout(r), Slug: "acme", OrgName: "Acme", Section: "members"},
 				Member: memberView{Email: "a@b.c", Role: "member"}, ID: "u1"})
 		},
+		consoleAuditTemplate: func(w http.ResponseWriter, r *http.Request) {
+			u.render(w, r, http.StatusOK, consoleAuditTemplate, auditPage{consolePage: consolePage{layout: u.layout(r), Slug: "acme", OrgName: "Acme", Section: "audit"},
+				Events: []auditRow{{Time: "2026-12-02 10:00:00 UTC", Type: "mfa.reset", Actor: "a@b.c", Subject: "d@e.f", Details: "{}"}}, CSVURL: "/orgs/acme/audit.csv"})
+		},
 		resetTemplate: func(w http.ResponseWriter, r *http.Request) {
 			u.renderReset(w, r, http.StatusBadRequest, resetPage{Token: "t", Email: "a@b.c", NewPasswordError: "Too short."})
 		},
