@@ -90,7 +90,8 @@ type Session struct {
 	// browser with an enrollment grant may (EnrollmentGranted).
 	AwaitingEnrollment bool
 	// EnrollmentGranted: this browser may add a factor for the user after
-	// a reset (it confirmed the reset, or opened a mailed enrollment link).
+	// a reset (it confirmed the reset, opened a mailed enrollment link, or
+	// used a temporary access pass), and must before the sign-in goes on.
 	EnrollmentGranted bool
 }
 
@@ -292,7 +293,10 @@ func requiredLevel(in Input) (int, string) {
 			break
 		}
 	}
-	if in.ClientRequiresMFA || hasOfferedFactor(in) {
+	// A browser that may enroll after a reset was given that right to set
+	// the new factor up now.
+	granted := in.Session.AwaitingEnrollment && in.Session.EnrollmentGranted
+	if in.ClientRequiresMFA || hasOfferedFactor(in) || granted {
 		if reachable < ACRRank(ACRMFA) {
 			return 0, descNoFactorOffered
 		}
