@@ -42,6 +42,8 @@ const (
 	EventEnrollmentLinkUsed     EventType = "mfa.enrollment_link_used"
 	EventEnrollmentDeferred     EventType = "mfa.enrollment_deferred" // "Remind me later", before an organisation's deadline
 	EventEnrollmentReminder     EventType = "mfa.enrollment_reminder" // a notice only: an organisation's deadline is near
+	EventAccessPassIssued       EventType = "mfa.access_pass_issued"  // by an organisation's admin
+	EventAccessPassUsed         EventType = "mfa.access_pass_used"
 	EventPasswordResetRequested EventType = "user.password_reset_requested"
 	EventPasswordReset          EventType = "user.password_reset" // from the mailed link
 )

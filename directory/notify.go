@@ -54,6 +54,10 @@ func (m MailNotifier) Notify(ctx context.Context, tx *storage.Store, n Notice) e
 		msg, err = m.Messages.EnrollmentDeadline(to, n.Org, n.Until)
 	case EventMemberAdded:
 		msg, err = m.Messages.OrgRequiresMFA(to, n.Org)
+	case EventAccessPassIssued:
+		msg, err = m.Messages.AccessPassIssued(to, n.Org, n.Until, c)
+	case EventAccessPassUsed:
+		msg, err = m.Messages.FactorsReset(to, "you, with a temporary access pass", m.Links.Enrollment(n.Token), c)
 	case EventPolicyChanged:
 		msg, err = m.Messages.PolicyChanged(to, n.Org, n.Change, c)
 	case EventPasswordResetRequested:

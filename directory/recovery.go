@@ -271,6 +271,17 @@ func (d *Directory) resetFactors(ctx context.Context, tx *storage.Store, actor A
 // resetFactorsWithLink is resetFactors, returning the enrollment link's
 // secret; orgID names the organisation whose admin reset, if one did.
 func (d *Directory) resetFactorsWithLink(ctx context.Context, tx *storage.Store, actor Actor, user *storage.User, by, orgID string) (string, error) {
+	token, err := d.resetFactorsQuietly(ctx, tx, user)
+	if err != nil {
+		return "", err
+	}
+	e := Event{Type: EventFactorsReset, OrgID: orgID, Details: map[string]string{"by": by}}
+	return token, d.tell(ctx, tx, actor, user, e, Notice{Token: token, By: by})
+}
+
+// resetFactorsQuietly is what every reset changes, recorded and told by
+// the caller; it returns the new enrollment link's secret.
+func (d *Directory) resetFactorsQuietly(ctx context.Context, tx *storage.Store, user *storage.User) (string, error) {
 	now := d.now()
 	if err := tx.Factors().DeleteUser(ctx, user.ID); err != nil {
 		return "", err
@@ -297,12 +308,7 @@ func (d *Directory) resetFactorsWithLink(ctx context.Context, tx *storage.Store,
 		return "", err
 	}
 	user.ReenrollSince = &since
-	token, err := newLink(ctx, tx, storage.LinkEnrollment, user.ID, "", now, EnrollmentLinkTTL)
-	if err != nil {
-		return "", err
-	}
-	e := Event{Type: EventFactorsReset, OrgID: orgID, Details: map[string]string{"by": by}}
-	return token, d.tell(ctx, tx, actor, user, e, Notice{Token: token, By: by})
+	return newLink(ctx, tx, storage.LinkEnrollment, user.ID, "", now, EnrollmentLinkTTL)
 }
 
 // SendEnrollmentLink mails a user awaiting a new factor a new enrollment

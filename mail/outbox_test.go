@@ -284,6 +284,7 @@ func TestMessagesHaveBothPartsAndSayWhatToDo(t *testing.T) {
 		"recovery_requested":         func() (Message, error) { return r.RecoveryRequested(to, confirmURL, cancelURL, c) },
 		"recovery_cancelled":         func() (Message, error) { return r.RecoveryCancelled(to, c) },
 		"password_reset":             func() (Message, error) { return r.PasswordReset(to, resetURL, c) },
+		"access_pass_issued":         func() (Message, error) { return r.AccessPassIssued(to, "Acme", time.Now().Add(time.Hour), c) },
 		"policy_changed": func() (Message, error) {
 			return r.PolicyChanged(to, "Acme", "two-step verification not required → two-step verification required at once", c)
 		},

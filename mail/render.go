@@ -263,6 +263,19 @@ func (r *Renderer) EnrollmentDeadline(to, org string, deadline time.Time) (Messa
 	})
 }
 
+// AccessPassIssued tells a member that an administrator of org gave them
+// a temporary access pass, which works until expires.
+func (r *Renderer) AccessPassIssued(to, org string, expires time.Time, c Context) (Message, error) {
+	return r.render("access_pass_issued", to, notice{
+		Subject: "a temporary access pass was issued for your account",
+		Heading: "A temporary access pass was issued for you",
+		Intro: "An administrator of " + org + " issued a temporary access pass for your account, valid until " +
+			expires.UTC().Format("15:04 UTC on 2 January 2006") + ". With your password, it lets you set up a new second factor in place of a lost one. The administrator gives it to you; it is not in this mail.",
+		Details:  r.details(c),
+		IfNotYou: "If this wasn't at your request, tell the administrators of " + org + " at once: someone may be trying to get into your account.",
+	})
+}
+
 // PolicyChanged tells an owner of org that its two-step verification
 // policy changed (change says from what to what).
 func (r *Renderer) PolicyChanged(to, org, change string, c Context) (Message, error) {

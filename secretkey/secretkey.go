@@ -29,6 +29,7 @@ const (
 	PurposeRecoveryCodes Purpose = "gatehouse recovery code hmac v1"
 	PurposeMailOutbox    Purpose = "gatehouse mail outbox encryption v1"
 	PurposeDeviceCookies Purpose = "gatehouse device cookie hmac v1"
+	PurposeAccessPasses  Purpose = "gatehouse temporary access pass hmac v1"
 )
 
 // ErrMalformed is returned for a key that is not 32 bytes in standard base64.

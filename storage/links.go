@@ -22,6 +22,9 @@ const (
 	LinkEnrollmentGrant LinkKind = "enrollment_grant"
 	// LinkPasswordReset sets a new password.
 	LinkPasswordReset LinkKind = "password_reset"
+	// LinkAccessPass is a temporary access pass an admin gave a member: its
+	// hash is an HMAC under a server key, as people type it.
+	LinkAccessPass LinkKind = "access_pass"
 )
 
 // LinkState is where a link is in its life.

@@ -39,6 +39,7 @@ func (u *UI) consoleRoutes(r chi.Router) {
 	r.Get("/orgs/{slug}/audit", u.showAudit)
 	r.Get("/orgs/{slug}/audit.csv", u.exportAudit)
 	r.With(u.csrf.Handler).Post("/orgs/{slug}/members/{member}/reset-mfa", u.resetMember)
+	r.With(u.csrf.Handler).Post("/orgs/{slug}/members/{member}/access-pass", u.issueAccessPass)
 	r.HandleFunc("/orgs/*", u.notFound)
 }
 

@@ -4,10 +4,13 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/gatehouse-id/gatehouse/directory"
+	"github.com/gatehouse-id/gatehouse/mfa/recovery"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -20,6 +23,11 @@ type memberPage struct {
 	// Refusal says why this admin may not help; "" when they may.
 	Refusal string
 	Done    string
+}
+
+// PassAction is where the temporary access pass form posts.
+func (p memberPage) PassAction() string {
+	return "/orgs/" + url.PathEscape(p.Slug) + "/members/" + url.PathEscape(p.ID) + "/access-pass"
 }
 
 // ResetAction is where the reset form posts.
@@ -107,4 +115,64 @@ func (u *UI) resetMember(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Redirect(w, r, memberURL(c.org.Slug, row.UserID)+"?done=reset", http.StatusSeeOther)
 	}
+}
+
+// passTTLs are the lifetimes the pass form offers, the first the default.
+var passTTLs = []time.Duration{time.Hour, 4 * time.Hour, 8 * time.Hour, 24 * time.Hour}
+
+// issueAccessPass is POST /orgs/{slug}/members/{member}/access-pass: a
+// temporary access pass for a member who lost their factor, shown once.
+// It needs the admin's own recent sign-in with a second factor.
+func (u *UI) issueAccessPass(w http.ResponseWriter, r *http.Request) {
+	if !u.parseForm(w, r) {
+		return
+	}
+	c := u.requireConsole(w, r, true)
+	if c == nil {
+		return
+	}
+	row := u.consoleMember(w, r, c)
+	if row == nil {
+		return
+	}
+	ttl, err := time.ParseDuration(r.PostForm.Get("ttl"))
+	if r.PostForm.Get("ttl") == "" {
+		ttl, err = directory.DefaultAccessPassTTL, nil
+	}
+	if err != nil || !slices.Contains(passTTLs, ttl) {
+		u.renderError(w, r, errBadForm)
+		return
+	}
+	if len(u.cfg.AccessPassKey) != 32 {
+		u.serverError(w, r, "the access pass key is not configured", errors.New("ui: Config.AccessPassKey must be 32 bytes"))
+		return
+	}
+	passes, err := recovery.Generate(1)
+	if err != nil {
+		u.serverError(w, r, "making an access pass failed", err)
+		return
+	}
+	expires, err := u.dir.IssueAccessPass(r.Context(), actor(r, c.user.ID, AccountClientID), c.org.Slug, row.UserID,
+		recovery.Hash(u.cfg.AccessPassKey, passes[0]), ttl)
+	var refused *directory.HelpRefusedError
+	switch {
+	case errors.As(err, &refused):
+		u.renderError(w, r, pageError{http.StatusForbidden, "Ask an operator", "You cannot give this member a temporary access pass: " + refused.Reason + "."})
+		return
+	case errors.Is(err, directory.ErrNotMember):
+		u.renderError(w, r, errNotFound)
+		return
+	case err != nil:
+		u.serverError(w, r, "issuing an access pass failed", err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	u.render(w, r, http.StatusOK, consolePassTemplate, passPage{consolePage: u.consolePage(r, c, "members"), Email: row.Email,
+		Pass: passes[0], Expires: expires.UTC().Format("15:04 UTC on 2 January 2006"), Back: memberURL(c.org.Slug, row.UserID)})
+}
+
+// passPage shows a new temporary access pass, once.
+type passPage struct {
+	consolePage
+	Email, Pass, Expires, Back string
 }

@@ -39,6 +39,9 @@ type otpPage struct {
 // RecoveryURL is the recovery code step of this sign-in.
 func (p otpPage) RecoveryURL() string { return recoveryStepURL(p.ID) }
 
+// AccessPassURL is where an administrator's pass is entered.
+func (p otpPage) AccessPassURL() string { return accessPassURL(p.ID) }
+
 func (u *UI) renderOTP(w http.ResponseWriter, r *http.Request, status int, p otpPage) {
 	p.layout = u.layout(r)
 	u.render(w, r, status, otpTemplate, p)

@@ -116,6 +116,7 @@ func (u *UI) sendSignInEnrollmentLink(w http.ResponseWriter, r *http.Request) {
 // me later" while the organisations' deadline is ahead.
 func (u *UI) renderReenrollFor(w http.ResponseWriter, r *http.Request, status int, id string, s *signin, done, alert string) {
 	p := u.reenrollPage(s.session.user, buttonForm{Action: "/login/reenroll", Hidden: []hiddenField{{"id", id}}}, done, alert)
+	p.Links = append(p.Links, pageLink{URL: accessPassURL(id), Label: "I have a temporary access pass", ID: "use-access-pass"})
 	p.Later = laterFor(id, s, s.decide(), s.input.Now)
 	u.renderMessage(w, r, status, p)
 }

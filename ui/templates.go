@@ -35,6 +35,8 @@ const (
 	consoleMembersTemplate = "console_members.html"
 	consoleMemberTemplate  = "console_member.html"
 	consoleAuditTemplate   = "console_audit.html"
+	accessPassTemplate     = "access_pass.html"
+	consolePassTemplate    = "console_pass.html"
 
 	accountSecurityTemplate   = "account_security.html"
 	accountRegenerateTemplate = "account_regenerate.html"
@@ -47,7 +49,7 @@ const (
 
 // requiredPages is checked at start: New fails if one is missing or broken.
 var requiredPages = []string{passwordTemplate, logoutTemplate, signedOutTemplate, errorTemplate, otpTemplate, selectAccountTemplate, consentTemplate,
-	messageTemplate, recoveryTemplate, forgotTemplate, resetTemplate, consoleHomeTemplate, consoleMembersTemplate, consoleMemberTemplate, consoleAuditTemplate,
+	messageTemplate, recoveryTemplate, forgotTemplate, resetTemplate, consoleHomeTemplate, consoleMembersTemplate, consoleMemberTemplate, consoleAuditTemplate, accessPassTemplate, consolePassTemplate,
 	accountSecurityTemplate, accountRegenerateTemplate, accountDisableTemplate,
 	enrollStartTemplate, enrollGuideTemplate, enrollQRTemplate, enrollCodesTemplate}
 

@@ -66,6 +66,13 @@ func TestEveryPageRenders(t *testing.T) {
 			u.render(w, r, http.StatusOK, consoleAuditTemplate, auditPage{consolePage: consolePage{layout: u.layout(r), Slug: "acme", OrgName: "Acme", Section: "audit"},
 				Events: []auditRow{{Time: "2026-12-02 10:00:00 UTC", Type: "mfa.reset", Actor: "a@b.c", Subject: "d@e.f", Details: "{}"}}, CSVURL: "/orgs/acme/audit.csv"})
 		},
+		consolePassTemplate: func(w http.ResponseWriter, r *http.Request) {
+			u.render(w, r, http.StatusOK, consolePassTemplate, passPage{consolePage: consolePage{layout: u.layout(r), Slug: "acme", OrgName: "Acme", Section: "members"},
+				Email: "a@b.c", Pass: "abcd-efgh-jkmn", Expires: "10:00 UTC on 2 December 2026", Back: "/orgs/acme/members/u1"})
+		},
+		accessPassTemplate: func(w http.ResponseWriter, r *http.Request) {
+			u.renderAccessPass(w, r, http.StatusUnauthorized, accessPassPage{ID: "req1", CodeError: msgWrongAccessPass})
+		},
 		resetTemplate: func(w http.ResponseWriter, r *http.Request) {
 			u.renderReset(w, r, http.StatusBadRequest, resetPage{Token: "t", Email: "a@b.c", NewPasswordError: "Too short."})
 		},

@@ -54,6 +54,9 @@ type Config struct {
 	// RecoveryKey is the HMAC key of recovery codes: the secret key derived
 	// with secretkey.PurposeRecoveryCodes (32 bytes).
 	RecoveryKey []byte
+	// AccessPassKey is the HMAC key of temporary access passes: the secret
+	// key derived with secretkey.PurposeAccessPasses (32 bytes).
+	AccessPassKey []byte
 	// CallbackURL is the provider's address where a finished sign-in for
 	// the auth request id continues (required).
 	CallbackURL func(id string) string
@@ -210,6 +213,8 @@ func (u *UI) Routes(r chi.Router) {
 		})
 		u.otpRoutes(r)
 		u.recoveryRoutes(r)
+		r.Get("/login/pass", u.showAccessPass)
+		r.With(u.csrf.Handler).Post("/login/pass", u.submitAccessPass)
 		u.reenrollRoutes(r)
 		u.forgotRoutes(r)
 		u.enrollmentRoutes(r)

@@ -91,7 +91,7 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 		Issuer: cfg.Issuer, ProductName: "Gatehouse", SessionCookie: cookie, FlowCookie: flow, SecureCookies: secure,
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Logger: s.log, Metrics: reg,
 		TOTPKey: key.Derive(secretkey.PurposeTOTPSecrets), RecoveryKey: key.Derive(secretkey.PurposeRecoveryCodes),
-		DeviceKey:   key.Derive(secretkey.PurposeDeviceCookies),
+		DeviceKey: key.Derive(secretkey.PurposeDeviceCookies), AccessPassKey: key.Derive(secretkey.PurposeAccessPasses),
 		CallbackURL: op.CallbackURL, Directory: dir, MailConfigured: mailing.configured,
 	}, s.store, password.NewHasher(password.DefaultParams, 0))
 	if err != nil {
