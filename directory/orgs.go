@@ -284,9 +284,29 @@ func (d *Directory) SetPolicy(ctx context.Context, actor Actor, slug string, c P
 	return res, err
 }
 
+// PreviewPolicy is the policy p would become with change c at now, as
+// SetPolicy would store it, or why c is refused.
+func PreviewPolicy(p storage.Policy, c PolicyChange, now time.Time) (storage.Policy, error) {
+	apply, err := c.check()
+	if err != nil {
+		return p, err
+	}
+	after := p
+	apply(&after)
+	if err := offerable(after); err != nil {
+		return p, err
+	}
+	if after.RequireMFA && !p.RequireMFA {
+		since := now.UTC()
+		after.RequiredSince = &since
+	}
+	return after, nil
+}
+
 // check validates the change and returns how it applies to a policy.
 func (c PolicyChange) check() (func(*storage.Policy), error) {
-	if c.GracePeriod != nil && c.RequiredFrom != nil {
+	clearsBoth := c.GracePeriod != nil && *c.GracePeriod == 0 && c.RequiredFrom != nil && c.RequiredFrom.IsZero()
+	if c.GracePeriod != nil && c.RequiredFrom != nil && !clearsBoth {
 		return nil, ErrGraceAndDate
 	}
 	var grace *int64

@@ -37,6 +37,8 @@ func (u *UI) consoleRoutes(r chi.Router) {
 	r.Get("/orgs/{slug}/members.csv", u.exportMembers)
 	r.Get("/orgs/{slug}/members/{member}", u.showMember)
 	r.Get("/orgs/{slug}/audit", u.showAudit)
+	r.Get("/orgs/{slug}/policy", u.showPolicy)
+	r.With(u.csrf.Handler).Post("/orgs/{slug}/policy", u.submitPolicy)
 	r.Get("/orgs/{slug}/audit.csv", u.exportAudit)
 	r.With(u.csrf.Handler).Post("/orgs/{slug}/members/{member}/reset-mfa", u.resetMember)
 	r.With(u.csrf.Handler).Post("/orgs/{slug}/members/{member}/access-pass", u.issueAccessPass)

@@ -37,6 +37,7 @@ const (
 	consoleAuditTemplate   = "console_audit.html"
 	accessPassTemplate     = "access_pass.html"
 	consolePassTemplate    = "console_pass.html"
+	consolePolicyTemplate  = "console_policy.html"
 
 	accountSecurityTemplate   = "account_security.html"
 	accountRegenerateTemplate = "account_regenerate.html"
@@ -49,7 +50,7 @@ const (
 
 // requiredPages is checked at start: New fails if one is missing or broken.
 var requiredPages = []string{passwordTemplate, logoutTemplate, signedOutTemplate, errorTemplate, otpTemplate, selectAccountTemplate, consentTemplate,
-	messageTemplate, recoveryTemplate, forgotTemplate, resetTemplate, consoleHomeTemplate, consoleMembersTemplate, consoleMemberTemplate, consoleAuditTemplate, accessPassTemplate, consolePassTemplate,
+	messageTemplate, recoveryTemplate, forgotTemplate, resetTemplate, consoleHomeTemplate, consoleMembersTemplate, consoleMemberTemplate, consoleAuditTemplate, accessPassTemplate, consolePassTemplate, consolePolicyTemplate,
 	accountSecurityTemplate, accountRegenerateTemplate, accountDisableTemplate,
 	enrollStartTemplate, enrollGuideTemplate, enrollQRTemplate, enrollCodesTemplate}
 

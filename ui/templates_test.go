@@ -70,6 +70,10 @@ func TestEveryPageRenders(t *testing.T) {
 			u.render(w, r, http.StatusOK, consolePassTemplate, passPage{consolePage: consolePage{layout: u.layout(r), Slug: "acme", OrgName: "Acme", Section: "members"},
 				Email: "a@b.c", Pass: "abcd-efgh-jkmn", Expires: "10:00 UTC on 2 December 2026", Back: "/orgs/acme/members/u1"})
 		},
+		consolePolicyTemplate: func(w http.ResponseWriter, r *http.Request) {
+			u.render(w, r, http.StatusOK, consolePolicyTemplate, policyPage{consolePage: consolePage{layout: u.layout(r), Slug: "acme", OrgName: "Acme", Section: "policy"},
+				Form: policyForm{Require: true, Mode: "grace", GraceDays: "7", Factors: []string{"totp"}}, Current: "required", Preview: "2 would need to set one up."})
+		},
 		accessPassTemplate: func(w http.ResponseWriter, r *http.Request) {
 			u.renderAccessPass(w, r, http.StatusUnauthorized, accessPassPage{ID: "req1", CodeError: msgWrongAccessPass})
 		},
