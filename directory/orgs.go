@@ -75,6 +75,35 @@ func member(ctx context.Context, tx *storage.Store, slug, email string, existing
 	return m, nil
 }
 
+// ErrOwnersOnly: only an owner may make an owner, or change or remove one.
+var ErrOwnersOnly = errors.New("only an owner may make an owner, or change or remove one")
+
+// mayManage checks that actor may change the membership of someone whose
+// role is from to the role to ("" removes them). An operator (no user)
+// may do anything; a user must be an owner or admin of the organisation,
+// and an admin never touches an owner or makes one.
+func mayManage(ctx context.Context, tx *storage.Store, actor Actor, orgID, from, to string) error {
+	if actor.UserID == "" {
+		return nil
+	}
+	mine, err := tx.Orgs().Member(ctx, orgID, actor.UserID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return ErrNotMember
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case mine.Role == storage.RoleOwner:
+		return nil
+	case mine.Role != storage.RoleAdmin:
+		return ErrOwnersOnly
+	case from == storage.RoleOwner || to == storage.RoleOwner:
+		return ErrOwnersOnly
+	}
+	return nil
+}
+
 // ownerGuard turns the storage refusals of a membership change into ours.
 func ownerGuard(err error) error {
 	switch {
@@ -131,6 +160,9 @@ func (d *Directory) RemoveMember(ctx context.Context, actor Actor, slug, email s
 		if m, err = member(ctx, tx, slug, email, true); err != nil {
 			return err
 		}
+		if err := mayManage(ctx, tx, actor, m.Org.ID, m.Role, ""); err != nil {
+			return err
+		}
 		if err := tx.Orgs().RemoveMember(ctx, m.Org.ID, m.User.ID); err != nil {
 			return ownerGuard(err)
 		}
@@ -153,6 +185,9 @@ func (d *Directory) SetRole(ctx context.Context, actor Actor, slug, email, role 
 		}
 		if m.Role == role {
 			return nil
+		}
+		if err := mayManage(ctx, tx, actor, m.Org.ID, m.Role, role); err != nil {
+			return err
 		}
 		if err := tx.Orgs().SetRole(ctx, m.Org.ID, m.User.ID, role); err != nil {
 			return ownerGuard(err)

@@ -42,6 +42,8 @@ func (u *UI) consoleRoutes(r chi.Router) {
 	r.Get("/orgs/{slug}/audit.csv", u.exportAudit)
 	r.With(u.csrf.Handler).Post("/orgs/{slug}/members/{member}/reset-mfa", u.resetMember)
 	r.With(u.csrf.Handler).Post("/orgs/{slug}/members/{member}/access-pass", u.issueAccessPass)
+	r.With(u.csrf.Handler).Post("/orgs/{slug}/members/{member}/role", u.setMemberRole)
+	r.With(u.csrf.Handler).Post("/orgs/{slug}/members/{member}/remove", u.removeMember)
 	r.HandleFunc("/orgs/*", u.notFound)
 }
 

@@ -25,6 +25,15 @@ type memberPage struct {
 	Done    string
 }
 
+// RoleAction and RemoveAction are where the membership forms post.
+func (p memberPage) RoleAction() string   { return memberURL(p.Slug, p.ID) + "/role" }
+func (p memberPage) RemoveAction() string { return memberURL(p.Slug, p.ID) + "/remove" }
+
+// Roles are the roles the role form offers.
+func (p memberPage) Roles() []string {
+	return []string{storage.RoleOwner, storage.RoleAdmin, storage.RoleMember}
+}
+
 // PassAction is where the temporary access pass form posts.
 func (p memberPage) PassAction() string {
 	return "/orgs/" + url.PathEscape(p.Slug) + "/members/" + url.PathEscape(p.ID) + "/access-pass"
@@ -74,8 +83,11 @@ func (u *UI) showMember(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := memberPage{consolePage: u.consolePage(r, c, "members"), Member: views[0], ID: row.UserID}
-	if r.URL.Query().Get("done") == "reset" {
+	switch r.URL.Query().Get("done") {
+	case "reset":
 		p.Done = "Two-step verification was reset. " + row.Email + " was signed out everywhere and mailed a link to set up a new second factor."
+	case "role":
+		p.Done = "The role was changed."
 	}
 	var refused *directory.HelpRefusedError
 	switch err := u.dir.MayHelp(r.Context(), c.user.ID, row.UserID); {
@@ -175,4 +187,69 @@ func (u *UI) issueAccessPass(w http.ResponseWriter, r *http.Request) {
 type passPage struct {
 	consolePage
 	Email, Pass, Expires, Back string
+}
+
+// membershipRefusal is the page for a membership change the directory refused.
+func (u *UI) membershipRefusal(w http.ResponseWriter, r *http.Request, err error) bool {
+	switch {
+	case errors.Is(err, directory.ErrOwnersOnly):
+		u.renderError(w, r, pageError{http.StatusForbidden, "Only an owner can do that", "Only an owner may make an owner, or change or remove one."})
+	case errors.Is(err, directory.ErrLastOwner):
+		u.renderError(w, r, pageError{http.StatusConflict, "The organisation needs an owner", "This is its last owner. Make another member an owner first."})
+	case errors.Is(err, directory.ErrNotMember):
+		u.renderError(w, r, errNotFound)
+	default:
+		var invalid *directory.InvalidError
+		if !errors.As(err, &invalid) {
+			return false
+		}
+		u.renderError(w, r, errBadForm)
+	}
+	return true
+}
+
+// setMemberRole is POST /orgs/{slug}/members/{member}/role.
+func (u *UI) setMemberRole(w http.ResponseWriter, r *http.Request) {
+	if !u.parseForm(w, r) {
+		return
+	}
+	c := u.requireConsole(w, r, true)
+	if c == nil {
+		return
+	}
+	row := u.consoleMember(w, r, c)
+	if row == nil {
+		return
+	}
+	_, err := u.dir.SetRole(r.Context(), actor(r, c.user.ID, AccountClientID), c.org.Slug, row.Email, r.PostForm.Get("role"))
+	switch {
+	case err == nil:
+		http.Redirect(w, r, memberURL(c.org.Slug, row.UserID)+"?done=role", http.StatusSeeOther)
+	case !u.membershipRefusal(w, r, err):
+		u.serverError(w, r, "changing a member's role failed", err)
+	}
+}
+
+// removeMember is POST /orgs/{slug}/members/{member}/remove.
+func (u *UI) removeMember(w http.ResponseWriter, r *http.Request) {
+	if !u.parseForm(w, r) {
+		return
+	}
+	c := u.requireConsole(w, r, true)
+	if c == nil {
+		return
+	}
+	row := u.consoleMember(w, r, c)
+	if row == nil {
+		return
+	}
+	_, err := u.dir.RemoveMember(r.Context(), actor(r, c.user.ID, AccountClientID), c.org.Slug, row.Email)
+	switch {
+	case err == nil && row.UserID == c.user.ID:
+		http.Redirect(w, r, accountHome, http.StatusSeeOther)
+	case err == nil:
+		http.Redirect(w, r, "/orgs/"+url.PathEscape(c.org.Slug)+"/members", http.StatusSeeOther)
+	case !u.membershipRefusal(w, r, err):
+		u.serverError(w, r, "removing a member failed", err)
+	}
 }

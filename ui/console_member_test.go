@@ -97,3 +97,63 @@ func TestConsoleResetPermissions(t *testing.T) {
 		}
 	})
 }
+
+// TestConsoleRoles: owners change roles and remove members; admins manage
+// members and admins but never make, change or remove an owner; the last
+// owner stays; changes need a recent sign-in.
+func TestConsoleRoles(t *testing.T) {
+	storagetest.EachBackend(t, func(t *testing.T, store *storage.Store) {
+		ctx := context.Background()
+		c := newConsoleEnv(t, store)
+		mo := c.join("mo@example.com", storage.RoleMember, time.Now(), true)
+		role := func(who, whom *storage.User, to string) int {
+			return c.as(who).post("/orgs/acme/members/"+whom.ID+"/role", url.Values{"role": {to}}).StatusCode
+		}
+		remove := func(who, whom *storage.User) int {
+			return c.as(who).post("/orgs/acme/members/"+whom.ID+"/remove", url.Values{}).StatusCode
+		}
+		roleOf := func(u *storage.User) string {
+			m, err := store.Orgs().Member(ctx, c.org.ID, u.ID)
+			if err != nil {
+				return ""
+			}
+			return m.Role
+		}
+		if got := role(c.admin, mo, storage.RoleOwner); got != http.StatusForbidden {
+			t.Errorf("an admin making an owner: %d", got)
+		}
+		if got := role(c.admin, c.owner, storage.RoleMember); got != http.StatusForbidden {
+			t.Errorf("an admin demoting an owner: %d", got)
+		}
+		if got := remove(c.admin, c.owner); got != http.StatusForbidden {
+			t.Errorf("an admin removing an owner: %d", got)
+		}
+		if got := role(c.owner, c.owner, storage.RoleAdmin); got != http.StatusConflict {
+			t.Errorf("the last owner stepping down: %d", got)
+		}
+		if got := role(c.owner, mo, "king"); got != http.StatusBadRequest {
+			t.Errorf("an unknown role: %d", got)
+		}
+		if roleOf(c.owner) != storage.RoleOwner || roleOf(mo) != storage.RoleMember {
+			t.Fatal("a refused change changed a role")
+		}
+		if got := role(c.admin, mo, storage.RoleAdmin); got != http.StatusSeeOther || roleOf(mo) != storage.RoleAdmin {
+			t.Errorf("an admin making a member an admin: %d, role %q", got, roleOf(mo))
+		}
+		if got := role(c.owner, mo, storage.RoleOwner); got != http.StatusSeeOther || roleOf(mo) != storage.RoleOwner {
+			t.Errorf("an owner making an owner: %d", got)
+		}
+		stale := c.browser(t)
+		stale.signInAs(c.owner, time.Now().Add(-20*time.Minute), "pwd", "otp", "mfa")
+		wantSignInRedirect(t, stale.post("/orgs/acme/members/"+c.member.ID+"/remove", url.Values{}))
+		if got := remove(c.owner, c.member); got != http.StatusSeeOther || roleOf(c.member) != "" {
+			t.Errorf("an owner removing a member: %d, role %q", got, roleOf(c.member))
+		}
+		if got := c.as(c.owner).get("/orgs/acme/members/" + c.member.ID).StatusCode; got != http.StatusNotFound {
+			t.Errorf("a removed member's page: %d", got)
+		}
+		if es := c.auditEvents(directory.EventMemberRemoved); len(es) != 1 || es[0].ActorID != c.owner.ID {
+			t.Errorf("removal events %+v", es)
+		}
+	})
+}
