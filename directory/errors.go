@@ -43,6 +43,8 @@ var (
 	ErrNotAwaiting = errors.New("the user's factors were not reset")
 	// ErrUserDisabled: the user may not sign in.
 	ErrUserDisabled = errors.New("the user is disabled")
+	// ErrNotInvited: the invitation is for another address.
+	ErrNotInvited = errors.New("the invitation is for another address")
 	// ErrTooMany: the limit of such requests is reached for now.
 	ErrTooMany = errors.New("too many requests; try again later")
 )

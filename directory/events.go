@@ -13,6 +13,7 @@ const (
 
 	EventOrgCreated          EventType = "org.created"
 	EventMemberAdded         EventType = "org.member_added"
+	EventMemberInvited       EventType = "org.member_invited"
 	EventMemberRemoved       EventType = "org.member_removed"
 	EventRoleChanged         EventType = "org.role_changed"
 	EventMemberPolicyChanged EventType = "org.member_policy_changed"

@@ -58,6 +58,8 @@ func (m MailNotifier) Notify(ctx context.Context, tx *storage.Store, n Notice) e
 		msg, err = m.Messages.AccessPassIssued(to, n.Org, n.Until, c)
 	case EventAccessPassUsed:
 		msg, err = m.Messages.FactorsReset(to, "you, with a temporary access pass", m.Links.Enrollment(n.Token), c)
+	case EventMemberInvited:
+		msg, err = m.Messages.Invitation(to, n.Org, n.By, m.Links.Invitation(n.Token))
 	case EventPolicyChanged:
 		msg, err = m.Messages.PolicyChanged(to, n.Org, n.Change, c)
 	case EventPasswordResetRequested:

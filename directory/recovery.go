@@ -37,6 +37,7 @@ const (
 	PathRecoveryCancel  = "/login/recovery/cancel"
 	PathEnrollmentLink  = "/login/enroll-link"
 	PathPasswordReset   = "/login/reset"
+	PathInvitation      = "/login/invitation"
 )
 
 // Links builds the addresses of mailed links from their secrets.
@@ -55,6 +56,9 @@ func (l Links) RecoveryCancel(token string) string { return l.with(PathRecoveryC
 
 // Enrollment is the link that lets a browser set up a factor after a reset.
 func (l Links) Enrollment(token string) string { return l.with(PathEnrollmentLink, token) }
+
+// Invitation is the link that accepts an invitation to an organisation.
+func (l Links) Invitation(token string) string { return l.with(PathInvitation, token) }
 
 // PasswordReset is the link that sets a new password.
 func (l Links) PasswordReset(token string) string { return l.with(PathPasswordReset, token) }

@@ -276,6 +276,20 @@ func (r *Renderer) AccessPassIssued(to, org string, expires time.Time, c Context
 	})
 }
 
+// Invitation invites someone to join org, by inviter (an email), with the
+// link that accepts (acceptURL).
+func (r *Renderer) Invitation(to, org, inviter, acceptURL string) (Message, error) {
+	return r.render("invitation", to, notice{
+		Subject:     "you are invited to join " + org,
+		Heading:     "Join " + org,
+		Intro:       inviter + " invites you to join " + org + " on " + r.product + ". If you have no account yet, you choose a password when you accept.",
+		ActionURL:   acceptURL,
+		ActionLabel: "Accept the invitation",
+		ActionNote:  "The link works once, for 7 days.",
+		IfNotYou:    "If this wasn't expected, you can ignore this mail: nothing happens unless you accept.",
+	})
+}
+
 // PolicyChanged tells an owner of org that its two-step verification
 // policy changed (change says from what to what).
 func (r *Renderer) PolicyChanged(to, org, change string, c Context) (Message, error) {

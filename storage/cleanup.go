@@ -47,6 +47,7 @@ func (s *Store) CleanupExpired(ctx context.Context, now time.Time, log *slog.Log
 			{"rate-limit counters", s.RateLimits().DeleteExpired},
 			{"links", s.Links().DeleteExpired},
 			{"recoveries", s.Recoveries().DeleteExpired},
+			{"invitations", s.Invitations().DeleteExpired},
 			{"audit events", func(ctx context.Context, t time.Time, limit int) (int64, error) {
 				return s.Audit().DeleteExpired(ctx, t.Add(-s.auditRetention()), limit)
 			}},

@@ -55,6 +55,7 @@ func (u *UI) accountRoutes(r chi.Router) {
 		r.Post("/account/security/consents/revoke", u.revokeConsent)
 	})
 	r.Get(accountReenrollPath, u.showAccountReenroll)
+	r.Get(accountInvitationPath, u.showAccountInvitation)
 	r.With(u.csrf.Handler).Post(accountReenrollPath, u.sendAccountEnrollmentLink)
 	r.HandleFunc("/account/*", u.notFound)
 }
@@ -175,6 +176,7 @@ var notices = map[string]string{
 	"others":   "Every other browser was signed out, and applications there must sign you in again.",
 	"password": "Your password was changed. Other browsers where you were signed in were signed out.",
 	"disabled": "The authenticator app was removed. Sign-in now asks only for your password.",
+	"joined":   "You joined the organisation.",
 }
 
 func (u *UI) renderSecurity(w http.ResponseWriter, r *http.Request, status int, p securityPage) {

@@ -182,7 +182,7 @@ func (u *UI) accountCallback(w http.ResponseWriter, r *http.Request) {
 // safeReturnPath accepts only a path of the account pages, so a sign-in
 // can never send the browser to another site.
 func safeReturnPath(p string) bool {
-	if len(p) > maxReturnPath || !strings.HasPrefix(p, "/account/") {
+	if len(p) > maxReturnPath || !strings.HasPrefix(p, "/account/") && !strings.HasPrefix(p, "/orgs/") {
 		return false
 	}
 	for i := 0; i < len(p); i++ {

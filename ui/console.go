@@ -44,6 +44,8 @@ func (u *UI) consoleRoutes(r chi.Router) {
 	r.With(u.csrf.Handler).Post("/orgs/{slug}/members/{member}/access-pass", u.issueAccessPass)
 	r.With(u.csrf.Handler).Post("/orgs/{slug}/members/{member}/role", u.setMemberRole)
 	r.With(u.csrf.Handler).Post("/orgs/{slug}/members/{member}/remove", u.removeMember)
+	r.With(u.csrf.Handler).Post("/orgs/{slug}/invitations", u.inviteMember)
+	r.Get("/orgs/{slug}/welcome", u.showWelcome)
 	r.HandleFunc("/orgs/*", u.notFound)
 }
 
@@ -222,6 +224,7 @@ type memberView struct {
 // membersPage is /orgs/{slug}/members.
 type membersPage struct {
 	consolePage
+	Done            string
 	Query           memberQuery
 	Members         []memberView
 	NextURL, CSVURL string
@@ -246,6 +249,7 @@ func (u *UI) showMembers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := membersPage{consolePage: u.consolePage(r, c, "members"), Query: q,
+		Done:   map[string]string{"1": "The invitation was sent."}[r.URL.Query().Get("invited")],
 		CSVURL: strings.Replace(q.with(c.org.Slug, ""), "/members", "/members.csv", 1)}
 	if len(rows) > membersPerPage {
 		rows = rows[:membersPerPage]

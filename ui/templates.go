@@ -38,6 +38,7 @@ const (
 	accessPassTemplate     = "access_pass.html"
 	consolePassTemplate    = "console_pass.html"
 	consolePolicyTemplate  = "console_policy.html"
+	invitationTemplate     = "invitation.html"
 
 	accountSecurityTemplate   = "account_security.html"
 	accountRegenerateTemplate = "account_regenerate.html"
@@ -50,7 +51,7 @@ const (
 
 // requiredPages is checked at start: New fails if one is missing or broken.
 var requiredPages = []string{passwordTemplate, logoutTemplate, signedOutTemplate, errorTemplate, otpTemplate, selectAccountTemplate, consentTemplate,
-	messageTemplate, recoveryTemplate, forgotTemplate, resetTemplate, consoleHomeTemplate, consoleMembersTemplate, consoleMemberTemplate, consoleAuditTemplate, accessPassTemplate, consolePassTemplate, consolePolicyTemplate,
+	messageTemplate, recoveryTemplate, forgotTemplate, resetTemplate, consoleHomeTemplate, consoleMembersTemplate, consoleMemberTemplate, consoleAuditTemplate, accessPassTemplate, consolePassTemplate, consolePolicyTemplate, invitationTemplate,
 	accountSecurityTemplate, accountRegenerateTemplate, accountDisableTemplate,
 	enrollStartTemplate, enrollGuideTemplate, enrollQRTemplate, enrollCodesTemplate}
 

@@ -74,6 +74,9 @@ func TestEveryPageRenders(t *testing.T) {
 			u.render(w, r, http.StatusOK, consolePolicyTemplate, policyPage{consolePage: consolePage{layout: u.layout(r), Slug: "acme", OrgName: "Acme", Section: "policy"},
 				Form: policyForm{Require: true, Mode: "grace", GraceDays: "7", Factors: []string{"totp"}}, Current: "required", Preview: "2 would need to set one up."})
 		},
+		invitationTemplate: func(w http.ResponseWriter, r *http.Request) {
+			u.renderInvitation(w, r, http.StatusOK, invitationPage{Token: "t", Email: "a@b.c", OrgName: "Acme", Role: "member", NewAccount: true})
+		},
 		accessPassTemplate: func(w http.ResponseWriter, r *http.Request) {
 			u.renderAccessPass(w, r, http.StatusUnauthorized, accessPassPage{ID: "req1", CodeError: msgWrongAccessPass})
 		},

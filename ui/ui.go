@@ -214,6 +214,8 @@ func (u *UI) Routes(r chi.Router) {
 		u.otpRoutes(r)
 		u.recoveryRoutes(r)
 		r.Get("/login/pass", u.showAccessPass)
+		r.Get(directory.PathInvitation, u.showInvitation)
+		r.With(u.csrf.Handler).Post(directory.PathInvitation, u.acceptInvitation)
 		r.With(u.csrf.Handler).Post("/login/pass", u.submitAccessPass)
 		u.reenrollRoutes(r)
 		u.forgotRoutes(r)

@@ -21,8 +21,22 @@ ALTER TABLE users ADD COLUMN last_sign_in_at TIMESTAMPTZ;
 ALTER TABLE memberships ADD COLUMN email_normalized TEXT NOT NULL DEFAULT '';
 UPDATE memberships SET email_normalized = (SELECT u.email_normalized FROM users u WHERE u.id = memberships.user_id);
 CREATE INDEX memberships_org_email ON memberships (org_id, email_normalized);
+-- Invitations to an organisation, mailed as a single-use link (stored as
+-- its SHA-256 digest) to an address that may not have an account yet.
+CREATE TABLE invitations (
+    token_hash        BYTEA PRIMARY KEY,
+    org_id            TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    email_normalized  TEXT NOT NULL,
+    role              TEXT NOT NULL,
+    invited_by        TEXT NOT NULL,
+    created_at        TIMESTAMPTZ NOT NULL,
+    expires_at        TIMESTAMPTZ NOT NULL,
+    used_at           TIMESTAMPTZ
+);
+CREATE INDEX invitations_org_email ON invitations (org_id, email_normalized);
 
 -- +goose Down
+DROP TABLE invitations;
 DROP INDEX memberships_org_email;
 ALTER TABLE memberships DROP COLUMN email_normalized;
 ALTER TABLE users DROP COLUMN last_sign_in_at;
