@@ -76,11 +76,9 @@ func (d *Directory) IssueAccessPass(ctx context.Context, actor Actor, slug, memb
 func (d *Directory) UseAccessPass(ctx context.Context, actor Actor, user *storage.User, passHash []byte, keep *storage.Session) (grant string, err error) {
 	err = d.store.InTx(ctx, func(tx *storage.Store) error {
 		now := d.now()
-		l, err := tx.Links().Use(ctx, passHash, storage.LinkAccessPass, now)
-		if errors.Is(err, storage.ErrNotFound) || err == nil && l.UserID != user.ID {
+		if _, err := tx.Links().UseOwn(ctx, passHash, storage.LinkAccessPass, user.ID, now); errors.Is(err, storage.ErrNotFound) {
 			return ErrWrongAccessPass
-		}
-		if err != nil {
+		} else if err != nil {
 			return err
 		}
 		token, err := d.resetFactorsQuietly(ctx, tx, user)

@@ -91,6 +91,16 @@ func (r Links) Use(ctx context.Context, tokenHash []byte, kind LinkKind, t time.
 	return &l, wrap(err, "use link")
 }
 
+// UseOwn is Use for a link that must be userID's: another user's is
+// ErrNotFound and stays open.
+func (r Links) UseOwn(ctx context.Context, tokenHash []byte, kind LinkKind, userID string, t time.Time) (*Link, error) {
+	var l Link
+	err := r.q.GetContext(ctx, &l, `UPDATE user_links SET state = $1, ended_at = $2
+		WHERE token_hash = $3 AND kind = $4 AND user_id = $5 AND state = $6 AND expires_at > $2 RETURNING `+linkColumns,
+		LinkUsed, t.UTC(), tokenHash, kind, userID, LinkOpen)
+	return &l, wrap(err, "use link")
+}
+
 // End moves every open link of the user of these kinds to state at t.
 func (r Links) End(ctx context.Context, userID string, state LinkState, t time.Time, kinds ...LinkKind) error {
 	for _, kind := range kinds {

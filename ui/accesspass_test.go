@@ -90,6 +90,20 @@ func TestTemporaryAccessPass(t *testing.T) {
 			t.Errorf("amr %v, want the new factor's", got.AMR)
 		}
 
+		// Another member's pass does not work for them, and stays good.
+		other := c.newUser()
+		must(t, store.Orgs().AddMember(context.Background(), c.org.ID, other.ID, storage.RoleMember))
+		c.addTOTP(other)
+		theirs := c.issuePass(other, "1h0m0s")
+		wrong := c.browser(t)
+		a3 := wrong.addAuthRequest(nil)
+		wantRedirect(t, wrong.signIn(a3.ID, lost.Email, testPassword), dispatcherURL(a3.ID))
+		wantStatus(t, postPass(wrong, a3.ID, theirs), http.StatusUnauthorized)
+		rightful := c.browser(t)
+		a4 := rightful.addAuthRequest(nil)
+		wantRedirect(t, rightful.signIn(a4.ID, other.Email, testPassword), dispatcherURL(a4.ID))
+		wantRedirect(t, postPass(rightful, a4.ID, theirs), dispatcherURL(a4.ID))
+
 		// Once only.
 		again := c.browser(t)
 		a2 := again.addAuthRequest(nil)
