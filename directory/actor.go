@@ -17,6 +17,7 @@ const (
 	ChannelCLI     Channel = "cli"     // an operator at the command line
 	ChannelSignIn  Channel = "signin"  // the hosted sign-in pages
 	ChannelAccount Channel = "account" // the user's own account pages
+	ChannelAPI     Channel = "api"     // the admin API
 )
 
 // Actor is who makes a change, from where and through which channel.

@@ -33,6 +33,17 @@ func (p *Provider) accessToken(ctx context.Context, raw string) (*storage.Token,
 	return tok, true, nil
 }
 
+// VerifyAccessToken resolves a bearer access token, opaque or RFC 9068
+// JWT, to its stored row, for the admin API: nil for anything but a known,
+// unexpired, unrevoked access token.
+func (p *Provider) VerifyAccessToken(ctx context.Context, raw string) (*storage.Token, error) {
+	tok, ok, err := p.accessToken(ctx, raw)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return tok, nil
+}
+
 // decodeAccessToken reads the token id and subject from an opaque token
 // (the library's encrypted "id:subject") or an RFC 9068 JWT access token
 // (its jti).

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -62,6 +63,10 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	if oerr != nil {
 		back.fail(w, r, oerr)
 		return
+	}
+	if !c.AdminAPI {
+		// Only a client created for it may ask to administer organisations.
+		params.Scopes = slices.DeleteFunc(params.Scopes, func(s string) bool { return s == ScopeAdmin })
 	}
 	if c.Public && params.CodeChallenge == "" {
 		back.fail(w, r, oidc.ErrInvalidRequest().WithDescription("public clients must use PKCE (code_challenge with S256)"))

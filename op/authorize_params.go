@@ -124,6 +124,10 @@ func parseAuthorizeParams(form url.Values) (*authorizeParams, *oidc.Error) {
 // validText refuses what a database column cannot hold as text.
 func validText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
+// ScopeAdmin lets an access token call the admin API, for a client
+// created with --admin-api only.
+const ScopeAdmin = "gatehouse:admin"
+
 // parseScopes requires openid and keeps the scopes Gatehouse knows, once
 // each; others are ignored (RFC 6749 §3.3 lets the server narrow scope).
 func parseScopes(raw string) ([]string, *oidc.Error) {

@@ -18,7 +18,7 @@ import (
 var ACRValuesSupported = []string{mfa.ACRPassword, mfa.ACRMFA}
 
 var (
-	scopesSupported = []string{"openid", "email", "profile", "offline_access"}
+	scopesSupported = []string{"openid", "email", "profile", "offline_access", ScopeAdmin}
 	claimsSupported = []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp",
 		"at_hash", "c_hash", "email", "email_verified", "name"}
 )

@@ -2,6 +2,7 @@ package op
 
 import (
 	"context"
+	"slices"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
@@ -16,7 +17,12 @@ func (s *server) ClientCredentialsExchange(ctx context.Context, r *zop.ClientReq
 	if r.Client.AuthMethod() == oidc.AuthMethodNone {
 		return nil, invalidClient("public clients cannot use client_credentials")
 	}
-	grant := &clientGrant{clientID: r.Client.GetID(), scopes: []string{}}
+	scopes := []string{}
+	if cl, ok := r.Client.(*client); ok && cl.c.AdminAPI && cl.c.OrgID != nil && slices.Contains([]string(r.Data.Scope), ScopeAdmin) {
+		// A service client of an organisation administers it.
+		scopes = append(scopes, ScopeAdmin)
+	}
+	grant := &clientGrant{clientID: r.Client.GetID(), scopes: scopes}
 	var resp *oidc.AccessTokenResponse
 	var err error
 	if jwtAccessTokens(r.Client) {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/gatehouse-id/gatehouse/adminapi"
 	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/middleware"
 	"github.com/gatehouse-id/gatehouse/op"
@@ -114,6 +115,11 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 		return err
 	}
 	pages.Routes(r)
+	api, err := adminapi.New(adminapi.Config{Store: s.store, Directory: dir, Tokens: provider, Logger: s.log})
+	if err != nil {
+		return err
+	}
+	api.Routes(r)
 	// Each endpoint on its own route, so logs and metrics name it; the
 	// rest falls to the provider's own 404.
 	for _, path := range op.Paths {
