@@ -5,6 +5,7 @@
 package adminapi
 
 import (
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"io"
@@ -20,6 +21,11 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
+// OpenAPI is the API's OpenAPI 3 document, served at /api/v1/openapi.json.
+//
+//go:embed openapi.json
+var OpenAPI []byte
+
 // maxBody bounds a request body.
 const maxBody = 64 << 10
 
@@ -31,6 +37,9 @@ type Config struct {
 	Logger    *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Passes makes a temporary access pass and its keyed hash (as the
+	// sign-in checks it); nil: passes cannot be issued here.
+	Passes func() (pass string, hash []byte, err error)
 }
 
 // API is the admin API.
@@ -40,6 +49,7 @@ type API struct {
 	tokens TokenVerifier
 	log    *slog.Logger
 	now    func() time.Time
+	passes func() (string, []byte, error)
 }
 
 // New returns the API.
@@ -53,7 +63,7 @@ func New(cfg Config) (*API, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &API{store: cfg.Store, dir: cfg.Directory, tokens: cfg.Tokens, log: cfg.Logger, now: cfg.Now}, nil
+	return &API{store: cfg.Store, dir: cfg.Directory, tokens: cfg.Tokens, log: cfg.Logger, now: cfg.Now, passes: cfg.Passes}, nil
 }
 
 // Routes mounts the API's routes on r, under /api/v1.
@@ -64,6 +74,16 @@ func (a *API) Routes(r chi.Router) {
 		r.Get("/orgs/{slug}/members", a.members)
 		r.Get("/orgs/{slug}/policy", a.policy)
 		r.Put("/orgs/{slug}/policy", a.putPolicy)
+		r.Post("/orgs/{slug}/invitations", a.invite)
+		r.Put("/orgs/{slug}/members/{member}/role", a.setRole)
+		r.Delete("/orgs/{slug}/members/{member}", a.removeMember)
+		r.Post("/orgs/{slug}/members/{member}/reset-mfa", a.resetMember)
+		r.Post("/orgs/{slug}/members/{member}/access-pass", a.issuePass)
+		r.Get("/orgs/{slug}/audit", a.audit)
+		r.Get("/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(OpenAPI)
+		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			writeProblem(w, http.StatusNotFound, "Not Found", "No such route.", "")
 		})
@@ -108,4 +128,13 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
+}
+
+// jsonObject decodes a stored JSON object.
+func jsonObject(raw string, v *map[string]any) error {
+	if raw == "" {
+		*v = map[string]any{}
+		return nil
+	}
+	return json.Unmarshal([]byte(raw), v)
 }

@@ -38,7 +38,7 @@ func (d *Directory) IssueAccessPass(ctx context.Context, actor Actor, slug, memb
 		} else if err != nil {
 			return err
 		}
-		if err := mayHelp(ctx, tx, actor.UserID, memberID); err != nil {
+		if err := mayHelp(ctx, tx, actor, org.ID, memberID); err != nil {
 			return err
 		}
 		user, err := tx.Users().Get(ctx, memberID)

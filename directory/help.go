@@ -20,30 +20,41 @@ func refuseHelp(format string, args ...any) error {
 	return &HelpRefusedError{Reason: fmt.Sprintf(format, args...)}
 }
 
-// mayHelp checks that actorID may help the user memberID: never oneself;
-// the actor is an owner or admin of every organisation the member belongs
-// to; and an admin never helps an owner or another admin.
-func mayHelp(ctx context.Context, tx *storage.Store, actorID, memberID string) error {
-	if actorID == memberID {
+// mayHelp checks that actor may help the user memberID of the
+// organisation orgID: never oneself; the actor is an owner or admin of
+// every organisation the member belongs to (a service client of the admin
+// API administers its own organisation only); and an admin never helps an
+// owner or another admin.
+func mayHelp(ctx context.Context, tx *storage.Store, actor Actor, orgID, memberID string) error {
+	if actor.UserID == memberID {
 		return refuseHelp("nobody can reset their own two-step verification from the console")
 	}
 	theirs, err := tx.Orgs().MembershipsOf(ctx, memberID)
 	if err != nil {
 		return err
 	}
-	mine, err := tx.Orgs().MembershipsOf(ctx, actorID)
-	if err != nil {
-		return err
-	}
 	roles := map[string]string{}
-	for _, m := range mine {
-		roles[m.ID] = m.Role
+	if actor.UserID == "" {
+		role, err := actorRole(ctx, tx, actor, orgID)
+		if err != nil {
+			return err
+		}
+		roles[orgID] = role
+	} else {
+		mine, err := tx.Orgs().MembershipsOf(ctx, actor.UserID)
+		if err != nil {
+			return err
+		}
+		for _, m := range mine {
+			roles[m.ID] = m.Role
+		}
 	}
 	for _, m := range theirs {
 		switch role := roles[m.ID]; {
-		case role != storage.RoleOwner && role != storage.RoleAdmin:
+		case role == roleOperator || role == storage.RoleOwner:
+		case role != storage.RoleAdmin:
 			return refuseHelp("they also belong to %s, which you do not administer", m.Name)
-		case role == storage.RoleAdmin && m.Role != storage.RoleMember:
+		case m.Role != storage.RoleMember:
 			return refuseHelp("they are %s of %s, and only an owner may help an owner or admin", article(m.Role), m.Name)
 		}
 	}
@@ -57,10 +68,10 @@ func article(role string) string {
 	return "an " + role
 }
 
-// MayHelp reports (nil) whether the user actorID may help member of org:
+// MayHelp reports (nil) whether actor may help member of the org orgID:
 // see mayHelp. A *HelpRefusedError says why not.
-func (d *Directory) MayHelp(ctx context.Context, actorID, memberID string) error {
-	return mayHelp(ctx, d.store, actorID, memberID)
+func (d *Directory) MayHelp(ctx context.Context, actor Actor, orgID, memberID string) error {
+	return mayHelp(ctx, d.store, actor, orgID, memberID)
 }
 
 // AdminResetFactors is an organisation's owner or admin resetting the
@@ -80,7 +91,7 @@ func (d *Directory) AdminResetFactors(ctx context.Context, actor Actor, slug, me
 		} else if err != nil {
 			return err
 		}
-		if err := mayHelp(ctx, tx, actor.UserID, memberID); err != nil {
+		if err := mayHelp(ctx, tx, actor, org.ID, memberID); err != nil {
 			return err
 		}
 		if user, err = tx.Users().Get(ctx, memberID); err != nil {

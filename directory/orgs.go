@@ -83,25 +83,40 @@ var ErrOwnersOnly = errors.New("only an owner may make an owner, or change or re
 // may do anything; a user must be an owner or admin of the organisation,
 // and an admin never touches an owner or makes one.
 func mayManage(ctx context.Context, tx *storage.Store, actor Actor, orgID, from, to string) error {
-	if actor.UserID == "" {
-		return nil
-	}
-	mine, err := tx.Orgs().Member(ctx, orgID, actor.UserID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return ErrNotMember
-	}
+	role, err := actorRole(ctx, tx, actor, orgID)
 	if err != nil {
 		return err
 	}
 	switch {
-	case mine.Role == storage.RoleOwner:
+	case role == roleOperator || role == storage.RoleOwner:
 		return nil
-	case mine.Role != storage.RoleAdmin:
+	case role != storage.RoleAdmin:
 		return ErrOwnersOnly
 	case from == storage.RoleOwner || to == storage.RoleOwner:
 		return ErrOwnersOnly
 	}
 	return nil
+}
+
+// roleOperator is the actor's "role" on the command line: every right.
+const roleOperator = "operator"
+
+// actorRole is the role actor acts with in the organisation orgID: an
+// operator's at the command line, an admin's for a service client of the
+// admin API (its own organisation is checked by the API), or the user's
+// membership. ErrNotMember for a user who is not a member.
+func actorRole(ctx context.Context, tx *storage.Store, actor Actor, orgID string) (string, error) {
+	switch {
+	case actor.UserID == "" && actor.Channel == ChannelAPI:
+		return storage.RoleAdmin, nil
+	case actor.UserID == "":
+		return roleOperator, nil
+	}
+	mine, err := tx.Orgs().Member(ctx, orgID, actor.UserID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return "", ErrNotMember
+	}
+	return mine.Role, err
 }
 
 // ownerGuard turns the storage refusals of a membership change into ours.

@@ -90,7 +90,7 @@ func (u *UI) showMember(w http.ResponseWriter, r *http.Request) {
 		p.Done = "The role was changed."
 	}
 	var refused *directory.HelpRefusedError
-	switch err := u.dir.MayHelp(r.Context(), c.user.ID, row.UserID); {
+	switch err := u.dir.MayHelp(r.Context(), actor(r, c.user.ID, AccountClientID), c.org.ID, row.UserID); {
 	case errors.As(err, &refused):
 		p.Refusal = "You cannot reset this member's two-step verification: " + refused.Reason + ". Ask an operator."
 	case err != nil:

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/getkin/kin-openapi/routers"
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-id/gatehouse/mfa"
@@ -31,6 +32,8 @@ import (
 type keyedGatehouse struct {
 	*gatehouse
 	key secretkey.Key
+	// router finds admin API operations in its OpenAPI document.
+	router routers.Router
 }
 
 // startKeyedGatehouse starts a whole server, as serve wires it, with key

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/adminapi"
 	"github.com/gatehouse-id/gatehouse/directory"
+	"github.com/gatehouse-id/gatehouse/mfa/recovery"
 	"github.com/gatehouse-id/gatehouse/middleware"
 	"github.com/gatehouse-id/gatehouse/op"
 	"github.com/gatehouse-id/gatehouse/op/signing"
@@ -115,7 +116,15 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 		return err
 	}
 	pages.Routes(r)
-	api, err := adminapi.New(adminapi.Config{Store: s.store, Directory: dir, Tokens: provider, Logger: s.log})
+	passKey := key.Derive(secretkey.PurposeAccessPasses)
+	api, err := adminapi.New(adminapi.Config{Store: s.store, Directory: dir, Tokens: provider, Logger: s.log,
+		Passes: func() (string, []byte, error) {
+			passes, err := recovery.Generate(1)
+			if err != nil {
+				return "", nil, err
+			}
+			return passes[0], recovery.Hash(passKey, passes[0]), nil
+		}})
 	if err != nil {
 		return err
 	}
