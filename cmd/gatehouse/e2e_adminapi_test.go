@@ -122,7 +122,7 @@ func TestAdminAPIThroughTheWholeServer(t *testing.T) {
 		people, tokens, acme := env.people, env.tokens, env.acme
 		for name, want := range map[string]int{"owner": 200, "admin": 200, "member": 403, "outsider": 404, "service of acme": 200,
 			"service of beta": 404, "a client without --admin-api": 403} {
-			for _, path := range []string{"/api/v1/orgs/acme/compliance", "/api/v1/orgs/acme/members", "/api/v1/orgs/acme/policy"} {
+			for _, path := range []string{"/api/v1/orgs/acme/compliance", "/api/v1/orgs/acme/members", "/api/v1/orgs/acme/policy", "/api/v1/orgs/acme/audit"} {
 				resp, body := g.call("GET", path, tokens[name], "", "")
 				if resp.StatusCode != want {
 					t.Errorf("%s GET %s: %d %v", name, path, resp.StatusCode, body)
@@ -183,6 +183,19 @@ func TestAdminAPIThroughTheWholeServer(t *testing.T) {
 		}
 		if resp, _ := g.call("GET", "/api/v1/orgs/acme/policy", tokens["owner"], "", ""); resp.StatusCode != 200 {
 			t.Errorf("a stale sign-in still reads: %d", resp.StatusCode)
+		}
+		member := "/api/v1/orgs/acme/members/" + people["member"].ID
+		for _, c := range []struct{ method, path, body string }{
+			{"POST", "/api/v1/orgs/acme/invitations", `{"email": "x@example.com", "role": "member"}`},
+			{"PUT", member + "/role", `{"role": "admin"}`},
+			{"POST", member + "/access-pass", `{}`},
+			{"POST", member + "/reset-mfa", ""},
+			{"DELETE", member, ""},
+		} {
+			resp, _ := g.call(c.method, c.path, tokens["owner"], "application/json", c.body)
+			if resp.StatusCode != 401 || !strings.Contains(resp.Header.Get("WWW-Authenticate"), "insufficient_user_authentication") {
+				t.Errorf("a stale sign-in's %s %s: %d", c.method, c.path, resp.StatusCode)
+			}
 		}
 
 		// Bad input: problems naming the field, nothing changed.
