@@ -18,6 +18,8 @@ var scopeWords = map[string]string{
 	"email":          "See your email address",
 	"profile":        "See your name",
 	"offline_access": "Stay signed in and act for you while you are away",
+	// The admin API's scope (see package adminapi).
+	"gatehouse:admin": "Manage the organisations you administer: members, policy, passes and resets",
 }
 
 // consentPage asks the user to allow what the client asks.
