@@ -34,6 +34,16 @@ func (a *API) member(w http.ResponseWriter, r *http.Request, c *caller) *storage
 	return row
 }
 
+// memberChange authorises a change to the member in the address and
+// loads them, or answers and returns nil.
+func (a *API) memberChange(w http.ResponseWriter, r *http.Request) (*caller, *storage.MemberRow) {
+	c := a.authorize(w, r, true)
+	if c == nil {
+		return nil, nil
+	}
+	return c, a.member(w, r, c)
+}
+
 // refused answers a refusal of the operations with its problem; false for
 // any other error.
 func refused(w http.ResponseWriter, err error) bool {
@@ -88,11 +98,7 @@ type roleBody struct {
 
 // setRole is PUT …/members/{member}/role.
 func (a *API) setRole(w http.ResponseWriter, r *http.Request) {
-	c := a.authorize(w, r, true)
-	if c == nil {
-		return
-	}
-	row := a.member(w, r, c)
+	c, row := a.memberChange(w, r)
 	if row == nil {
 		return
 	}
@@ -111,11 +117,7 @@ func (a *API) setRole(w http.ResponseWriter, r *http.Request) {
 
 // removeMember is DELETE …/members/{member}.
 func (a *API) removeMember(w http.ResponseWriter, r *http.Request) {
-	c := a.authorize(w, r, true)
-	if c == nil {
-		return
-	}
-	row := a.member(w, r, c)
+	c, row := a.memberChange(w, r)
 	if row == nil {
 		return
 	}
@@ -130,11 +132,7 @@ func (a *API) removeMember(w http.ResponseWriter, r *http.Request) {
 
 // resetMember is POST …/members/{member}/reset-mfa, the last resort.
 func (a *API) resetMember(w http.ResponseWriter, r *http.Request) {
-	c := a.authorize(w, r, true)
-	if c == nil {
-		return
-	}
-	row := a.member(w, r, c)
+	c, row := a.memberChange(w, r)
 	if row == nil {
 		return
 	}
@@ -160,11 +158,7 @@ type passBody struct {
 // issuePass is POST …/members/{member}/access-pass: a temporary access
 // pass, in the answer only.
 func (a *API) issuePass(w http.ResponseWriter, r *http.Request) {
-	c := a.authorize(w, r, true)
-	if c == nil {
-		return
-	}
-	row := a.member(w, r, c)
+	c, row := a.memberChange(w, r)
 	if row == nil {
 		return
 	}

@@ -67,6 +67,20 @@ func (u *UI) consoleMember(w http.ResponseWriter, r *http.Request, c *console) *
 	return rows
 }
 
+// memberChange loads what a change to a member (a POST) works on: the
+// form, the console with a recent sign-in, and the member in the address.
+// Otherwise it answers and returns nil.
+func (u *UI) memberChange(w http.ResponseWriter, r *http.Request) (*console, *storage.MemberRow) {
+	if !u.parseForm(w, r) {
+		return nil, nil
+	}
+	c := u.requireConsole(w, r, true)
+	if c == nil {
+		return nil, nil
+	}
+	return c, u.consoleMember(w, r, c)
+}
+
 // showMember is GET /orgs/{slug}/members/{member}.
 func (u *UI) showMember(w http.ResponseWriter, r *http.Request) {
 	c := u.requireConsole(w, r, false)
@@ -104,14 +118,7 @@ func (u *UI) showMember(w http.ResponseWriter, r *http.Request) {
 // resort for a member who lost their factor. It needs a sign-in with the
 // admin's own second factor in the last ten minutes.
 func (u *UI) resetMember(w http.ResponseWriter, r *http.Request) {
-	if !u.parseForm(w, r) {
-		return
-	}
-	c := u.requireConsole(w, r, true)
-	if c == nil {
-		return
-	}
-	row := u.consoleMember(w, r, c)
+	c, row := u.memberChange(w, r)
 	if row == nil {
 		return
 	}
@@ -136,14 +143,7 @@ var passTTLs = []time.Duration{time.Hour, 4 * time.Hour, 8 * time.Hour, 24 * tim
 // temporary access pass for a member who lost their factor, shown once.
 // It needs the admin's own recent sign-in with a second factor.
 func (u *UI) issueAccessPass(w http.ResponseWriter, r *http.Request) {
-	if !u.parseForm(w, r) {
-		return
-	}
-	c := u.requireConsole(w, r, true)
-	if c == nil {
-		return
-	}
-	row := u.consoleMember(w, r, c)
+	c, row := u.memberChange(w, r)
 	if row == nil {
 		return
 	}
@@ -210,14 +210,7 @@ func (u *UI) membershipRefusal(w http.ResponseWriter, r *http.Request, err error
 
 // setMemberRole is POST /orgs/{slug}/members/{member}/role.
 func (u *UI) setMemberRole(w http.ResponseWriter, r *http.Request) {
-	if !u.parseForm(w, r) {
-		return
-	}
-	c := u.requireConsole(w, r, true)
-	if c == nil {
-		return
-	}
-	row := u.consoleMember(w, r, c)
+	c, row := u.memberChange(w, r)
 	if row == nil {
 		return
 	}
@@ -232,14 +225,7 @@ func (u *UI) setMemberRole(w http.ResponseWriter, r *http.Request) {
 
 // removeMember is POST /orgs/{slug}/members/{member}/remove.
 func (u *UI) removeMember(w http.ResponseWriter, r *http.Request) {
-	if !u.parseForm(w, r) {
-		return
-	}
-	c := u.requireConsole(w, r, true)
-	if c == nil {
-		return
-	}
-	row := u.consoleMember(w, r, c)
+	c, row := u.memberChange(w, r)
 	if row == nil {
 		return
 	}

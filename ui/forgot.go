@@ -180,17 +180,7 @@ func (u *UI) submitReset(w http.ResponseWriter, r *http.Request) {
 	}
 	p := resetPage{Token: token, Email: user.Email}
 	next, confirm := r.PostForm.Get("new_password"), r.PostForm.Get("confirm_password")
-	var weak *password.WeakPasswordError
-	switch err := password.Check(next); {
-	case next == "":
-		p.NewPasswordError = "Enter a new password."
-	case errors.As(err, &weak):
-		p.NewPasswordError = sentence(weak.Error())
-	case err != nil:
-		p.NewPasswordError = "This password cannot be used."
-	case confirm != next:
-		p.ConfirmPasswordError = "The two passwords are different: type the same one twice."
-	}
+	p.NewPasswordError, p.ConfirmPasswordError = newPasswordErrors(next, confirm)
 	if p.NewPasswordError != "" || p.ConfirmPasswordError != "" {
 		u.renderReset(w, r, http.StatusBadRequest, p)
 		return
@@ -232,6 +222,23 @@ func (u *UI) submitReset(w http.ResponseWriter, r *http.Request) {
 			"Go back to the application you were using and sign in with the new password.",
 		},
 	})
+}
+
+// newPasswordErrors checks a new password typed twice (the length and
+// common-password rules), before any hashing.
+func newPasswordErrors(next, confirm string) (nextErr, confirmErr string) {
+	var weak *password.WeakPasswordError
+	switch err := password.Check(next); {
+	case next == "":
+		nextErr = "Choose a password."
+	case errors.As(err, &weak):
+		nextErr = sentence(weak.Error())
+	case err != nil:
+		nextErr = "This password cannot be used."
+	case confirm != next:
+		confirmErr = "The two passwords are different: type the same one twice."
+	}
+	return nextErr, confirmErr
 }
 
 // continuableRequest is the open sign-in id when this browser started it,

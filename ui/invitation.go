@@ -131,17 +131,7 @@ func (u *UI) acceptInvitation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next, confirm := r.PostForm.Get("new_password"), r.PostForm.Get("confirm_password")
-	var weak *password.WeakPasswordError
-	switch err := password.Check(next); {
-	case next == "":
-		p.NewPasswordError = "Choose a password."
-	case errors.As(err, &weak):
-		p.NewPasswordError = sentence(weak.Error())
-	case err != nil:
-		p.NewPasswordError = "This password cannot be used."
-	case confirm != next:
-		p.ConfirmPasswordError = "The two passwords are different: type the same one twice."
-	}
+	p.NewPasswordError, p.ConfirmPasswordError = newPasswordErrors(next, confirm)
 	if p.NewPasswordError != "" || p.ConfirmPasswordError != "" {
 		u.renderInvitation(w, r, http.StatusBadRequest, p)
 		return
