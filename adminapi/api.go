@@ -12,7 +12,12 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -137,4 +142,30 @@ func jsonObject(raw string, v *map[string]any) error {
 		return nil
 	}
 	return json.Unmarshal([]byte(raw), v)
+}
+
+// plain reports whether s can reach a query: valid UTF-8 without control
+// characters (databases refuse a NUL byte), at most max bytes.
+func plain(s string, max int) bool {
+	return len(s) <= max && utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// page reads a listing's limit (1 to 500, default 50) and its cursor as
+// given, or answers the problem and reports false.
+func page(w http.ResponseWriter, q url.Values) (limit int, cursor string, ok bool) {
+	limit = 50
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			writeProblem(w, http.StatusBadRequest, "Bad Request", "limit is from 1 to 500.", "limit")
+			return 0, "", false
+		}
+		limit = n
+	}
+	return limit, q.Get("cursor"), true
+}
+
+// badCursor answers a cursor this API did not give.
+func badCursor(w http.ResponseWriter) {
+	writeProblem(w, http.StatusBadRequest, "Bad Request", "cursor is not one this API gave.", "cursor")
 }

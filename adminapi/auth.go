@@ -97,7 +97,12 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request, write bool) *cal
 		a.serverError(w, r, "loading the token's client failed", err)
 		return nil
 	}
-	org, err := a.store.Orgs().GetBySlug(ctx, chi.URLParam(r, "slug"))
+	slug := chi.URLParam(r, "slug")
+	if !plain(slug, 128) {
+		writeProblem(w, http.StatusNotFound, "Not Found", "No such organisation.", "")
+		return nil
+	}
+	org, err := a.store.Orgs().GetBySlug(ctx, slug)
 	if errors.Is(err, storage.ErrNotFound) {
 		writeProblem(w, http.StatusNotFound, "Not Found", "No such organisation.", "")
 		return nil

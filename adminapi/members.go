@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -18,7 +17,7 @@ import (
 // member loads the member in the address, or answers 404 and returns nil.
 func (a *API) member(w http.ResponseWriter, r *http.Request, c *caller) *storage.MemberRow {
 	id := chi.URLParam(r, "member")
-	if id == "" || len(id) > 64 || !utf8.ValidString(id) {
+	if id == "" || !plain(id, 64) {
 		writeProblem(w, http.StatusNotFound, "Not Found", "No such member.", "member")
 		return nil
 	}
@@ -220,22 +219,19 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusBadRequest, "Bad Request", "type is an event type, like mfa.reset.", "type")
 		return
 	}
-	if len(f.SubjectID) > 64 || !utf8.ValidString(f.SubjectID) {
+	if !plain(f.SubjectID, 64) {
 		writeProblem(w, http.StatusBadRequest, "Bad Request", "member is a member's id.", "member")
 		return
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			writeProblem(w, http.StatusBadRequest, "Bad Request", "limit is from 1 to 500.", "limit")
-			return
-		}
-		f.Limit = n
+	var cursor string
+	var ok bool
+	if f.Limit, cursor, ok = page(w, q); !ok {
+		return
 	}
-	if v := q.Get("cursor"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
+	if cursor != "" {
+		n, err := strconv.ParseInt(cursor, 10, 64)
 		if err != nil || n <= 0 {
-			writeProblem(w, http.StatusBadRequest, "Bad Request", "cursor is not one this API gave.", "cursor")
+			badCursor(w)
 			return
 		}
 		f.BeforeID = n

@@ -4,10 +4,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/mfa"
@@ -82,22 +80,19 @@ func (a *API) members(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusBadRequest, "Bad Request", "role is owner, admin or member.", "role")
 		return
 	}
-	if len(f.EmailPrefix) > 254 || !utf8.ValidString(f.EmailPrefix) {
+	if !plain(f.EmailPrefix, 254) {
 		writeProblem(w, http.StatusBadRequest, "Bad Request", "email is the start of an address.", "email")
 		return
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			writeProblem(w, http.StatusBadRequest, "Bad Request", "limit is from 1 to 500.", "limit")
-			return
-		}
-		f.Limit = n
+	var cursor string
+	var ok bool
+	if f.Limit, cursor, ok = page(w, q); !ok {
+		return
 	}
-	if v := q.Get("cursor"); v != "" {
-		b, err := base64.RawURLEncoding.DecodeString(v)
-		if err != nil || len(b) > 254 || !utf8.Valid(b) {
-			writeProblem(w, http.StatusBadRequest, "Bad Request", "cursor is not one this API gave.", "cursor")
+	if cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil || !plain(string(b), 254) {
+			badCursor(w)
 			return
 		}
 		f.After = string(b)
@@ -118,8 +113,7 @@ func (a *API) members(w http.ResponseWriter, r *http.Request) {
 		m := memberBody{ID: row.UserID, Email: row.Email, Name: row.Name, Role: row.Role, Enrolled: row.HasFactor,
 			JoinedAt: row.JoinedAt.UTC(), LastSignInAt: row.LastSignInAt}
 		if !row.HasFactor {
-			ms := storage.Membership{Org: *c.org, MemberRequireMFA: row.MemberRequireMFA, JoinedAt: row.JoinedAt}
-			if deadline, ok := ms.MFAPolicy().Deadline(); ok {
+			if deadline, ok := storage.MemberPolicy(*c.org, row.MemberRequireMFA, row.JoinedAt).Deadline(); ok {
 				if deadline.IsZero() {
 					deadline = row.JoinedAt
 				}

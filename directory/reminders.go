@@ -58,8 +58,7 @@ func (d *Directory) remindBatch(ctx context.Context, org *storage.Org, ms []stor
 			if m.HasFactor {
 				continue
 			}
-			membership := storage.Membership{Org: *org, MemberRequireMFA: m.MemberRequireMFA, JoinedAt: m.CreatedAt}
-			deadline, ok := membership.MFAPolicy().Deadline()
+			deadline, ok := storage.MemberPolicy(*org, m.MemberRequireMFA, m.CreatedAt).Deadline()
 			left := deadline.Sub(now)
 			if !ok || left <= 0 {
 				continue

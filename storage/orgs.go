@@ -186,6 +186,13 @@ func (m Membership) MFAPolicy() mfa.OrgPolicy {
 	return p
 }
 
+// MemberPolicy is what org requires of a member who joined at joined
+// (memberRequire: an admin requires it of them): MFAPolicy of their
+// membership.
+func MemberPolicy(org Org, memberRequire bool, joined time.Time) mfa.OrgPolicy {
+	return Membership{Org: org, MemberRequireMFA: memberRequire, JoinedAt: joined}.MFAPolicy()
+}
+
 // MFAPolicies is MFAPolicy of each membership.
 func MFAPolicies(ms []Membership) []mfa.OrgPolicy {
 	out := make([]mfa.OrgPolicy, len(ms))

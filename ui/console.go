@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
@@ -73,30 +74,22 @@ func (u *UI) requireConsole(w http.ResponseWriter, r *http.Request, change bool)
 	if a == nil {
 		return nil
 	}
-	ctx := r.Context()
 	slug := chi.URLParam(r, "slug")
-	var org *storage.Org
 	for i := range a.memberships {
-		if a.memberships[i].Slug == slug {
-			org = &a.memberships[i].Org
-			c := &console{accountSession: a, org: org, role: a.memberships[i].Role}
-			switch {
-			case c.role == storage.RoleMember:
-				u.renderError(w, r, errConsoleForMembers)
-				return nil
-			case len(a.factors) == 0:
-				u.renderError(w, r, errConsoleNeedsFactor)
-				return nil
-			}
-			// The membership holds the policy as of this request.
-			fresh, err := u.store.Orgs().Get(ctx, org.ID)
-			if err != nil {
-				u.serverError(w, r, "loading the organisation failed", err)
-				return nil
-			}
-			c.org = fresh
-			return c
+		if a.memberships[i].Slug != slug {
+			continue
 		}
+		// The membership holds the organisation and its policy, read in this request.
+		c := &console{accountSession: a, org: &a.memberships[i].Org, role: a.memberships[i].Role}
+		switch {
+		case c.role == storage.RoleMember:
+			u.renderError(w, r, errConsoleForMembers)
+			return nil
+		case len(a.factors) == 0:
+			u.renderError(w, r, errConsoleNeedsFactor)
+			return nil
+		}
+		return c
 	}
 	u.renderError(w, r, errNotFound)
 	return nil
@@ -174,7 +167,7 @@ func parseMemberQuery(q url.Values) (memberQuery, string, bool) {
 	after := ""
 	if m.After != "" {
 		b, err := base64.RawURLEncoding.DecodeString(m.After)
-		if err != nil || len(b) > 254 || !utf8.Valid(b) {
+		if err != nil || len(b) > 254 || !utf8.Valid(b) || strings.ContainsFunc(string(b), unicode.IsControl) {
 			return m, "", false
 		}
 		after = string(b)
@@ -288,8 +281,7 @@ func (u *UI) memberViews(r *http.Request, org *storage.Org, rows []storage.Membe
 			v.LastSignIn = row.LastSignInAt.UTC().Format(dateFormat)
 		}
 		if !row.HasFactor {
-			m := storage.Membership{Org: *org, MemberRequireMFA: row.MemberRequireMFA, JoinedAt: row.JoinedAt}
-			if deadline, ok := m.MFAPolicy().Deadline(); ok {
+			if deadline, ok := storage.MemberPolicy(*org, row.MemberRequireMFA, row.JoinedAt).Deadline(); ok {
 				v.Deadline = "overdue"
 				if deadline.After(now) {
 					v.Deadline = deadline.UTC().Format(dateFormat)

@@ -152,7 +152,7 @@ func TestAdminAPIThroughTheWholeServer(t *testing.T) {
 		if len(page1["members"].([]any)) != 2 || next == "" || len(page2["members"].([]any)) != 1 || page2["next"] != "" {
 			t.Errorf("pages %v / %v", page1, page2)
 		}
-		for _, bad := range []string{"cursor=%%%", "cursor=!!", "status=all", "role=king", "limit=0"} {
+		for _, bad := range []string{"cursor=%%%", "cursor=!!", "cursor=AA", "email=a%00b", "status=all", "role=king", "limit=0"} {
 			if resp, body := g.call("GET", "/api/v1/orgs/acme/members?"+bad, tokens["admin"], "", ""); resp.StatusCode != 400 && !(bad == "cursor=%%%" && resp.StatusCode == 200) {
 				t.Errorf("%s: %d %v", bad, resp.StatusCode, body)
 			}
@@ -325,6 +325,12 @@ func TestAdminAPIMembersAndHelp(t *testing.T) {
 		if resp, body := g.call("PUT", "/api/v1/orgs/acme/members/nobody/role", tokens["owner"], ctype, `{"role": "admin"}`); resp.StatusCode != 404 || body["field"] != "member" {
 			t.Errorf("an unknown member: %d %v", resp.StatusCode, body)
 		}
+		if resp, body := g.call("POST", "/api/v1/orgs/acme/members/a%00b/reset-mfa", tokens["owner"], "", ""); resp.StatusCode != 404 {
+			t.Errorf("a member id with a NUL byte: %d %v", resp.StatusCode, body)
+		}
+		if resp, body := g.call("GET", "/api/v1/orgs/ac%00me/compliance", tokens["owner"], "", ""); resp.StatusCode != 404 {
+			t.Errorf("a slug with a NUL byte: %d %v", resp.StatusCode, body)
+		}
 
 		// Helping: a pass for the member, then a reset; never the owner by an admin.
 		if resp, body := g.call("POST", m("owner")+"/access-pass", tokens["admin"], ctype, `{}`); resp.StatusCode != 403 {
@@ -357,7 +363,7 @@ func TestAdminAPIMembersAndHelp(t *testing.T) {
 		if evs := passes["events"].([]any); len(evs) != 1 || evs[0].(map[string]any)["client"] == "" {
 			t.Errorf("the pass in the audit log: %v", passes)
 		}
-		for _, bad := range []string{"cursor=abc", "cursor=-1", "limit=501", "type=a%20b"} {
+		for _, bad := range []string{"cursor=abc", "cursor=-1", "limit=501", "type=a%20b", "member=a%00b"} {
 			if resp, _ := g.call("GET", "/api/v1/orgs/acme/audit?"+bad, tokens["admin"], "", ""); resp.StatusCode != 400 {
 				t.Errorf("audit %s: %d", bad, resp.StatusCode)
 			}
