@@ -19,13 +19,15 @@ func ACRRank(acr string) int {
 }
 
 // ACRFor is the highest level that a sign-in with these methods meets, or ""
-// when it meets none (no password was proved).
+// when it meets none: neither the password nor a passkey that verified its
+// user was proved.
 func ACRFor(amr []string) string {
-	if !hasAMR(amr, AMRPassword) {
+	passkey := hasKey(amr) && hasAMR(amr, AMRUser)
+	if !hasAMR(amr, AMRPassword) && !passkey {
 		return ""
 	}
 	switch {
-	case hasAMR(amr, AMRHardwareKey) || hasAMR(amr, AMRSoftwareKey):
+	case hasKey(amr):
 		return ACRPhishingResistant
 	case hasAMR(amr, AMROTP):
 		return ACRMFA

@@ -46,17 +46,30 @@ type Factor interface {
 	// Begin starts a challenge for the user. The caller sends Options to
 	// the browser and stores State server-side, single use, for Finish.
 	Begin(ctx context.Context, s Subject) (Challenge, error)
-	// Finish verifies the user's answer and returns the factor's new
-	// counter. The caller stores it with a conditional update that only
-	// lets the counter grow, so that an answer is accepted at most once, on
+	// Finish verifies the user's answer and returns what it proved. The
+	// caller stores the Proof's counter with a conditional update that
+	// only lets it grow, so that an answer is accepted at most once, on
 	// any replica.
-	Finish(ctx context.Context, a Answer) (int64, error)
+	Finish(ctx context.Context, a Answer) (Proof, error)
+}
+
+// Proof is what an accepted answer proved.
+type Proof struct {
+	// Counter is the factor's new counter (a time step, a signature count).
+	Counter int64
+	// Methods are the amr values the answer adds to the session: the
+	// factor's own and, for a key that verified its user, AMRUser.
+	Methods []AMR
 }
 
 // Subject is the user a challenge is for.
 type Subject struct {
 	UserID string
 	Name   string // what the browser may show, such as the email
+	// Credentials are the stored records of the user's factors of this
+	// kind, for a factor whose challenge names them (WebAuthn's allowed
+	// credentials); nil for one that does not.
+	Credentials [][]byte
 }
 
 // Challenge is what Begin made: Options for the browser, State for the
@@ -94,4 +107,8 @@ var (
 	ErrReplayedAnswer = errors.New("answer already used")
 	// ErrMalformedAnswer: the answer is not even of the factor's form.
 	ErrMalformedAnswer = errors.New("malformed answer")
+	// ErrCounterWentBack: the authenticator's signature counter did not
+	// grow, the sign of a cloned security key (WebAuthn §6.1.1). It is
+	// also an ErrWrongAnswer.
+	ErrCounterWentBack = errors.New("signature counter went back")
 )

@@ -17,7 +17,7 @@ type stubFactor struct {
 func (f stubFactor) Kind() FactorKind                                { return f.kind }
 func (f stubFactor) AMR() AMR                                        { return f.amr }
 func (stubFactor) Begin(context.Context, Subject) (Challenge, error) { return Challenge{}, nil }
-func (stubFactor) Finish(context.Context, Answer) (int64, error)     { return 0, nil }
+func (stubFactor) Finish(context.Context, Answer) (Proof, error)     { return Proof{}, nil }
 
 var (
 	totpFactor  = stubFactor{FactorTOTP, AMROTP}

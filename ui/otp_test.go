@@ -694,8 +694,9 @@ func BenchmarkTOTPCheck(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		step, err := totp.Factor{}.Finish(ctx, mfa.Answer{Secret: plain, LastUsed: last, Response: codes[i],
+		proof, err := totp.Factor{}.Finish(ctx, mfa.Answer{Secret: plain, LastUsed: last, Response: codes[i],
 			Now: start.Add(time.Duration(i) * 30 * time.Second)})
+		step := proof.Counter
 		if err != nil {
 			b.Fatal(err)
 		}

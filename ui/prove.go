@@ -20,6 +20,9 @@ const (
 	msgEnterCode    = "Enter the code from your authenticator app."
 	msgCodeDigits   = "The code is 6 digits (0–9). Spaces are fine."
 	msgCodeLength   = "The code is 6 digits. Check your app and enter the code it shows now."
+	msgKeyRefused   = "Your security key's answer could not be verified. Try again, or use another way to sign in."
+	msgKeyMalformed = "Your browser sent an answer this page cannot read. Try again."
+	msgKeyCounter   = "This security key reported fewer uses than before, which a copied key would. It was refused; use another way to sign in and tell your administrator."
 	// msgClockHint follows msgWrongCode while an app is being added, when a
 	// phone's clock is the usual culprit.
 	msgClockHint = "If it keeps failing, check that your phone sets its clock automatically."
@@ -79,19 +82,24 @@ type outcome struct {
 // transaction; then it counts the answer in the metrics and sets the new
 // session cookie. An error from apply (or errSessionGone) comes back as is.
 func (u *UI) prove(ctx context.Context, w http.ResponseWriter, r *http.Request, p proof) (outcome, error) {
-	code, problem := normalizeCode(p.answer.Response)
-	if problem != "" {
-		return outcome{Status: http.StatusBadRequest, FieldError: problem}, nil
-	}
-	p.answer.Response = code
 	kind := p.factor.Kind()
+	if kind == mfa.FactorTOTP {
+		code, problem := normalizeCode(p.answer.Response)
+		if problem != "" {
+			return outcome{Status: http.StatusBadRequest, FieldError: problem}, nil
+		}
+		p.answer.Response = code
+	}
 	var cookie string
 	res, err := u.guardSecondFactor(ctx, r, mfaAttempt{UserID: p.user.ID, ClientID: p.clientID, Method: kind},
 		func(tx *storage.Store) (string, error) {
 			now := time.Now()
 			p.answer.Now = now
-			counter, err := p.factor.Finish(ctx, p.answer)
+			proved, err := p.factor.Finish(ctx, p.answer)
+			counter := proved.Counter
 			switch {
+			case errors.Is(err, mfa.ErrCounterWentBack):
+				return "counter_went_back", nil
 			case errors.Is(err, mfa.ErrWrongAnswer):
 				return "wrong_code", nil
 			case errors.Is(err, mfa.ErrReplayedAnswer):
@@ -127,7 +135,7 @@ func (u *UI) prove(ctx context.Context, w http.ResponseWriter, r *http.Request, 
 			cookie, digest = storage.NewSecret()
 			next := *p.session.session
 			next.IDHash = digest
-			next.AMR = mfa.WithFactor(p.session.session.AMR, p.factor.AMR())
+			next.AMR = mfa.WithFactor(p.session.session.AMR, proved.Methods...)
 			next.MFATime = &now
 			if err := tx.Sessions().Replace(ctx, p.session.hash, &next); errors.Is(err, storage.ErrNotFound) {
 				return "", errSessionGone
@@ -137,6 +145,9 @@ func (u *UI) prove(ctx context.Context, w http.ResponseWriter, r *http.Request, 
 			return "", nil
 		})
 	if errors.Is(err, errMalformedAnswer) {
+		if kind == mfa.FactorWebAuthn {
+			return outcome{Status: http.StatusBadRequest, FieldError: msgKeyMalformed}, nil
+		}
 		return outcome{Status: http.StatusBadRequest, FieldError: msgCodeDigits}, nil
 	}
 	if err != nil {
@@ -163,6 +174,10 @@ func (u *UI) prove(ctx context.Context, w http.ResponseWriter, r *http.Request, 
 
 func refusalMessage(refusal string, purpose proofPurpose) string {
 	switch {
+	case refusal == "counter_went_back":
+		return msgKeyCounter
+	case refusal == "key_refused":
+		return msgKeyRefused
 	case refusal == "replayed":
 		return msgReplayedCode
 	case purpose == proofEnroll:

@@ -29,7 +29,7 @@ func (Factor) Begin(context.Context, mfa.Subject) (mfa.Challenge, error) { retur
 // one step of clock skew either way, and returns the step it matched. Its
 // refusals are also mfa's: ErrInvalid is mfa.ErrWrongAnswer, ErrReplayed
 // mfa.ErrReplayedAnswer and ErrMalformed mfa.ErrMalformedAnswer.
-func (Factor) Finish(_ context.Context, a mfa.Answer) (int64, error) {
+func (Factor) Finish(_ context.Context, a mfa.Answer) (mfa.Proof, error) {
 	step, err := Check(Secret(a.Secret), a.Response, a.Now, a.LastUsed)
 	switch {
 	case errors.Is(err, ErrInvalid):
@@ -39,5 +39,8 @@ func (Factor) Finish(_ context.Context, a mfa.Answer) (int64, error) {
 	case errors.Is(err, ErrMalformed):
 		err = fmt.Errorf("%w: %w", mfa.ErrMalformedAnswer, err)
 	}
-	return step, err
+	if err != nil {
+		return mfa.Proof{}, err
+	}
+	return mfa.Proof{Counter: step, Methods: []mfa.AMR{mfa.AMROTP}}, nil
 }

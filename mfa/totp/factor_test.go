@@ -21,8 +21,8 @@ func TestFactor(t *testing.T) {
 	step := now.Unix() / 30
 	code := codeAt(now)
 	got, err := f.Finish(ctx, mfa.Answer{Secret: rfcSecret, Response: code, Now: now})
-	if err != nil || got != step {
-		t.Fatalf("the current code: Finish = %d, %v; want step %d", got, err, step)
+	if err != nil || got.Counter != step || len(got.Methods) != 1 || got.Methods[0] != mfa.AMROTP {
+		t.Fatalf("the current code: Finish = %+v, %v; want step %d and otp", got, err, step)
 	}
 	tests := []struct {
 		name string
@@ -44,7 +44,7 @@ func TestFactor(t *testing.T) {
 		})
 	}
 	next := now.Add(30 * time.Second)
-	if got, err := f.Finish(ctx, mfa.Answer{Secret: rfcSecret, LastUsed: step, Response: codeAt(next), Now: now}); err != nil || got != step+1 {
-		t.Errorf("the next step's code within the skew: Finish = %d, %v; want %d", got, err, step+1)
+	if got, err := f.Finish(ctx, mfa.Answer{Secret: rfcSecret, LastUsed: step, Response: codeAt(next), Now: now}); err != nil || got.Counter != step+1 {
+		t.Errorf("the next step's code within the skew: Finish = %d, %v; want %d", got.Counter, err, step+1)
 	}
 }
