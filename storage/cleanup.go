@@ -48,6 +48,7 @@ func (s *Store) CleanupExpired(ctx context.Context, now time.Time, log *slog.Log
 			{"links", s.Links().DeleteExpired},
 			{"recoveries", s.Recoveries().DeleteExpired},
 			{"invitations", s.Invitations().DeleteExpired},
+			{"webauthn ceremonies", s.Ceremonies().DeleteExpired},
 			{"audit events", func(ctx context.Context, t time.Time, limit int) (int64, error) {
 				return s.Audit().DeleteExpired(ctx, t.Add(-s.auditRetention()), limit)
 			}},

@@ -19,6 +19,12 @@ type Factor struct {
 	Kind         mfa.FactorKind `db:"kind"`
 	Name         string         `db:"name"`
 	Secret       []byte         `db:"secret"` // encrypted by the caller, bound to user and factor ids
+	// CredentialID and Credential are a security key's: the id browsers
+	// name it by and its public key record. Nil for other kinds.
+	CredentialID []byte `db:"credential_id"`
+	Credential   []byte `db:"credential"`
+	// LastUsedStep is the replay guard: the time step of the last accepted
+	// code, or a key's signature counter.
 	LastUsedStep int64          `db:"last_used_step"`
 	CreatedAt    time.Time      `db:"created_at"`
 	ConfirmedAt  *time.Time     `db:"confirmed_at"`
@@ -31,7 +37,7 @@ type Factors struct{ q queryer }
 // Factors returns the second-factor repository.
 func (s *Store) Factors() Factors { return Factors{s.q} }
 
-const factorColumns = `id, user_id, kind, name, secret, last_used_step, created_at, confirmed_at, last_used_at`
+const factorColumns = `id, user_id, kind, name, secret, credential_id, credential, last_used_step, created_at, confirmed_at, last_used_at`
 
 // NewFactorID returns an id for a factor, known before its secret is
 // encrypted so the ciphertext can be bound to it.
@@ -44,6 +50,47 @@ func (r Factors) CreatePending(ctx context.Context, f *Factor) error {
 	_, err := r.q.ExecContext(ctx, `INSERT INTO factors (id, user_id, kind, name, secret, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		f.ID, f.UserID, f.Kind, f.Name, f.Secret, f.CreatedAt)
 	return wrap(err, "create factor")
+}
+
+// CreateConfirmed stores a factor that is active at once (a security key,
+// whose registration itself proved it); ID must be set. A credential id
+// that is already registered is ErrConflict.
+func (r Factors) CreateConfirmed(ctx context.Context, f *Factor) error {
+	t := now()
+	f.CreatedAt, f.ConfirmedAt = t, &t
+	_, err := r.q.ExecContext(ctx, `INSERT INTO factors (id, user_id, kind, name, secret, credential_id, credential, last_used_step, created_at, confirmed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
+		f.ID, f.UserID, f.Kind, f.Name, f.Secret, f.CredentialID, f.Credential, f.LastUsedStep, t)
+	return wrap(err, "create factor")
+}
+
+// ByCredential returns the active security key browsers name credentialID,
+// whoever's it is; ErrNotFound when there is none.
+func (r Factors) ByCredential(ctx context.Context, credentialID []byte) (*Factor, error) {
+	var f Factor
+	err := r.q.GetContext(ctx, &f, `SELECT `+factorColumns+` FROM factors WHERE credential_id = $1 AND confirmed_at IS NOT NULL`, credentialID)
+	return &f, wrap(err, "get factor by credential")
+}
+
+// UseCounter records a security key's accepted signature counter, exactly
+// once across replicas: it must grow, except for a key that keeps it at
+// zero (many passkeys do; their challenges are single use instead). Any
+// other is ErrReplayed.
+func (r Factors) UseCounter(ctx context.Context, userID, id string, counter int64) error {
+	res, err := r.q.ExecContext(ctx, `UPDATE factors SET last_used_step = $1, last_used_at = $2
+		WHERE id = $3 AND user_id = $4 AND confirmed_at IS NOT NULL AND (last_used_step < $1 OR (last_used_step = 0 AND $1 = 0))`,
+		counter, now(), id, userID)
+	err = expectOne(res, err, "use key")
+	if errors.Is(err, ErrNotFound) {
+		return ErrReplayed
+	}
+	return err
+}
+
+// Rename changes the name the user gave one of their factors.
+func (r Factors) Rename(ctx context.Context, userID, id, name string) error {
+	res, err := r.q.ExecContext(ctx, `UPDATE factors SET name = $1 WHERE id = $2 AND user_id = $3 AND confirmed_at IS NOT NULL`, name, id, userID)
+	return expectOne(res, err, "rename factor")
 }
 
 // Get returns a user's factor, pending or confirmed. Another user's factor

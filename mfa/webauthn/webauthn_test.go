@@ -126,7 +126,7 @@ func TestRegistrationAndTheKeyStep(t *testing.T) {
 	}
 	var opts struct {
 		PublicKey struct {
-			RP struct{ ID string } `json:"rp"`
+			RP        struct{ ID string } `json:"rp"`
 			Selection struct {
 				ResidentKey      string `json:"residentKey"`
 				UserVerification string `json:"userVerification"`

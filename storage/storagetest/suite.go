@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) *storage.Store) {
 	tests = append(tests, flowTests()...)
 	tests = append(tests, factorTests()...)
 	tests = append(tests, linkTests()...)
+	tests = append(tests, keyTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
