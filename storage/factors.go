@@ -14,21 +14,21 @@ var ErrReplayed = errors.New("code already used")
 // Factor is a second factor of a user. A factor without ConfirmedAt is an
 // enrollment in progress: it never counts for sign-in.
 type Factor struct {
-	ID           string         `db:"id"`
-	UserID       string         `db:"user_id"`
-	Kind         mfa.FactorKind `db:"kind"`
-	Name         string         `db:"name"`
-	Secret       []byte         `db:"secret"` // encrypted by the caller, bound to user and factor ids
+	ID     string         `db:"id"`
+	UserID string         `db:"user_id"`
+	Kind   mfa.FactorKind `db:"kind"`
+	Name   string         `db:"name"`
+	Secret []byte         `db:"secret"` // encrypted by the caller, bound to user and factor ids
 	// CredentialID and Credential are a security key's: the id browsers
 	// name it by and its public key record. Nil for other kinds.
 	CredentialID []byte `db:"credential_id"`
 	Credential   []byte `db:"credential"`
 	// LastUsedStep is the replay guard: the time step of the last accepted
 	// code, or a key's signature counter.
-	LastUsedStep int64          `db:"last_used_step"`
-	CreatedAt    time.Time      `db:"created_at"`
-	ConfirmedAt  *time.Time     `db:"confirmed_at"`
-	LastUsedAt   *time.Time     `db:"last_used_at"`
+	LastUsedStep int64      `db:"last_used_step"`
+	CreatedAt    time.Time  `db:"created_at"`
+	ConfirmedAt  *time.Time `db:"confirmed_at"`
+	LastUsedAt   *time.Time `db:"last_used_at"`
 }
 
 // Factors stores second factors.
