@@ -3,16 +3,19 @@ package directory
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
 // Directory runs the operations on one store.
 type Directory struct {
-	store  *storage.Store
-	notify Notifier
-	now    func() time.Time
+	store   *storage.Store
+	notify  Notifier
+	now     func() time.Time
+	offered []mfa.FactorKind
 }
 
 // New returns the operations on store, telling users through n (nil: no
@@ -21,8 +24,13 @@ func New(store *storage.Store, n Notifier) *Directory {
 	if n == nil {
 		n = NopNotifier{}
 	}
-	return &Directory{store: store, notify: n, now: time.Now}
+	return &Directory{store: store, notify: n, now: time.Now, offered: []mfa.FactorKind{mfa.FactorTOTP}}
 }
+
+// SetOfferedFactors says which second factors members can set up on this
+// server (the sign-in's offered factors; the authenticator app unless
+// told): a policy may not require another alone.
+func (d *Directory) SetOfferedFactors(kinds []mfa.FactorKind) { d.offered = slices.Clone(kinds) }
 
 // SetClock replaces the clock links' lifetimes are measured by (tests).
 func (d *Directory) SetClock(now func() time.Time) { d.now = now }
@@ -32,7 +40,7 @@ func (d *Directory) SetClock(now func() time.Time) { d.now = now }
 // it commit together with writes of its own (a second factor's used time
 // step, a session that moves to a new id).
 func (d *Directory) In(tx *storage.Store) *Directory {
-	return &Directory{store: tx, notify: d.notify, now: d.now}
+	return &Directory{store: tx, notify: d.notify, now: d.now, offered: d.offered}
 }
 
 // SetNotifier replaces who tells users about changes to their account.

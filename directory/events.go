@@ -30,6 +30,8 @@ const (
 const (
 	EventTOTPEnrolled             EventType = "mfa.totp_enrolled"
 	EventTOTPDisabled             EventType = "mfa.totp_disabled"
+	EventKeyAdded                 EventType = "mfa.webauthn_added"   // a security key or passkey
+	EventKeyRemoved               EventType = "mfa.webauthn_removed" // a security key or passkey
 	EventRecoveryCodesRegenerated EventType = "mfa.recovery_codes_regenerated"
 	EventFactorsReset             EventType = "mfa.reset" // every factor removed: by the user's recovery, an operator or an admin
 )
@@ -55,9 +57,15 @@ const (
 	EventPasswordFailed EventType = "signin.password_failed"
 	EventPasswordLocked EventType = "signin.locked"
 	EventSecondFactorOK EventType = "signin.otp_ok"
+	EventPasskeyOK      EventType = "signin.passkey_ok" // a passkey alone: both factors
 	EventFactorFailed   EventType = "mfa.code_failed"
 	EventFactorLocked   EventType = "mfa.locked"
-	EventSignedOut      EventType = "signout"
+	// EventKeyRefused: an answer from a security key or passkey that is
+	// not even a try at the account (malformed, an expired or used
+	// challenge, another browser's ceremony, an unknown key), recorded
+	// apart from the lockout's mfa.code_failed.
+	EventKeyRefused EventType = "mfa.webauthn_refused"
+	EventSignedOut  EventType = "signout"
 )
 
 // Browser sessions ended from the account page or the command line.
@@ -66,4 +74,5 @@ const (
 	EventOtherSessionsEnded  EventType = "session.others_ended" // every other browser, by the user
 	EventSignedOutEverywhere EventType = "user.signed_out"      // every browser and refresh token, by an operator
 	EventFactorUnlocked      EventType = "mfa.unlocked"         // second-factor lock lifted, by an operator
+	EventKeyRenamed          EventType = "mfa.webauthn_renamed" // by the user
 )

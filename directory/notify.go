@@ -12,7 +12,7 @@ import (
 // factorNames are what a notice calls each kind of factor.
 var factorNames = map[mfa.FactorKind]string{
 	mfa.FactorTOTP:     "an authenticator app",
-	mfa.FactorWebAuthn: "a security key",
+	mfa.FactorWebAuthn: "a security key or passkey",
 }
 
 // MailNotifier tells users by mail: each notice is rendered and queued in
@@ -36,6 +36,10 @@ func (m MailNotifier) Notify(ctx context.Context, tx *storage.Store, n Notice) e
 		msg, err = m.Messages.FactorAdded(to, factorNames[mfa.FactorTOTP], c)
 	case EventTOTPDisabled:
 		msg, err = m.Messages.FactorRemoved(to, factorNames[mfa.FactorTOTP], c)
+	case EventKeyAdded:
+		msg, err = m.Messages.FactorAdded(to, factorNames[mfa.FactorWebAuthn], c)
+	case EventKeyRemoved:
+		msg, err = m.Messages.FactorRemoved(to, factorNames[mfa.FactorWebAuthn], c)
 	case EventRecoveryCodesRegenerated:
 		msg, err = m.Messages.RecoveryCodesRegenerated(to, c)
 	case EventFactorLocked:

@@ -279,10 +279,6 @@ type PolicyResult struct {
 	Unenrolled []string
 }
 
-// OfferedFactors are the second factors members can set up today (the
-// sign-in's offered factors); a policy may not require another alone.
-var OfferedFactors = []mfa.FactorKind{mfa.FactorTOTP}
-
 // maxGrace bounds a grace period: beyond a year it is not a policy.
 const maxGrace = 366 * 24 * time.Hour
 
@@ -303,7 +299,7 @@ func (d *Directory) SetPolicy(ctx context.Context, actor Actor, slug string, c P
 		if samePolicy(res.Before, res.After) {
 			return nil
 		}
-		if err := offerable(res.After); err != nil {
+		if err := offerable(res.After, d.offered); err != nil {
 			return err
 		}
 		if res.After.RequireMFA && !res.Before.RequireMFA {
@@ -336,14 +332,14 @@ func (d *Directory) SetPolicy(ctx context.Context, actor Actor, slug string, c P
 
 // PreviewPolicy is the policy p would become with change c at now, as
 // SetPolicy would store it, or why c is refused.
-func PreviewPolicy(p storage.Policy, c PolicyChange, now time.Time) (storage.Policy, error) {
+func (d *Directory) PreviewPolicy(p storage.Policy, c PolicyChange, now time.Time) (storage.Policy, error) {
 	apply, err := c.check()
 	if err != nil {
 		return p, err
 	}
 	after := p
 	apply(&after)
-	if err := offerable(after); err != nil {
+	if err := offerable(after, d.offered); err != nil {
 		return p, err
 	}
 	if after.RequireMFA && !p.RequireMFA {
@@ -414,17 +410,17 @@ func (c PolicyChange) check() (func(*storage.Policy), error) {
 }
 
 // offerable refuses a policy that requires a second factor no member can
-// set up here: security keys alone, before this server offers them.
-func offerable(p storage.Policy) error {
+// set up here (security keys alone, where this server cannot offer them).
+func offerable(p storage.Policy, offered []mfa.FactorKind) error {
 	if !p.RequireMFA || p.AllowedFactors == "" {
 		return nil
 	}
 	for _, k := range p.Factors() {
-		if slices.Contains(OfferedFactors, k) {
+		if slices.Contains(offered, k) {
 			return nil
 		}
 	}
-	return invalid("allowed_factors", fmt.Sprintf("%q cannot be required: this server offers only %s to members", p.AllowedFactors, storage.FactorList(OfferedFactors)))
+	return invalid("allowed_factors", fmt.Sprintf("%q cannot be required: this server offers only %s to members", p.AllowedFactors, storage.FactorList(offered)))
 }
 
 // unenrolledAdmins are the emails of the organisation's owners and admins

@@ -12,10 +12,14 @@ import (
 	"github.com/gatehouse-id/gatehouse/mfa"
 )
 
-// ACRValuesSupported are the authentication levels Gatehouse can produce
-// today, lowest first. Discovery lists them; add mfa.ACRPhishingResistant
-// here when security keys exist.
-var ACRValuesSupported = []string{mfa.ACRPassword, mfa.ACRMFA}
+// ACRValuesSupported are the authentication levels Gatehouse can produce,
+// lowest first, with security keys offered or not. Discovery lists them.
+func ACRValuesSupported(securityKeys bool) []string {
+	if securityKeys {
+		return []string{mfa.ACRPassword, mfa.ACRMFA, mfa.ACRPhishingResistant}
+	}
+	return []string{mfa.ACRPassword, mfa.ACRMFA}
+}
 
 var (
 	scopesSupported = []string{"openid", "email", "profile", "offline_access", ScopeAdmin}
@@ -67,7 +71,7 @@ func (p *Provider) discoveryDocument(algs []string) discoveryDocument {
 		ResponseTypesSupported:            []string{"code"},
 		ResponseModesSupported:            []string{"query"},
 		GrantTypesSupported:               []string{"authorization_code", "refresh_token", "client_credentials"},
-		ACRValuesSupported:                ACRValuesSupported,
+		ACRValuesSupported:                ACRValuesSupported(p.cfg.SecurityKeys),
 		SubjectTypesSupported:             []string{"public"},
 		IDTokenSigningAlgValuesSupported:  algs,
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "none"},

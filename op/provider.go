@@ -43,6 +43,9 @@ type Config struct {
 	// soon after its rotation is a retry, not a reuse. Zero turns it off.
 	RefreshReuseGrace time.Duration
 	SessionIdle       time.Duration // default 30m
+	// SecurityKeys: the hosted pages offer security keys and passkeys, so
+	// the phishing-resistant level can be reached and discovery lists it.
+	SecurityKeys bool
 
 	// CryptoKey encrypts opaque access tokens. Every replica must derive the
 	// same key from the secret key, or tokens break across replicas.

@@ -39,7 +39,7 @@ func (u *UI) accountRoutes(r chi.Router) {
 	// The addresses forms post to, opened as pages, lead to the settings.
 	for _, path := range []string{"/account/security/password", "/account/security/totp/start",
 		"/account/security/sessions/end", "/account/security/sessions/end-others", "/account/security/consents/revoke",
-		"/account/security/totp/confirm", "/account/security/codes/download"} {
+		"/account/security/totp/confirm", "/account/security/codes/download", "/account/security/keys/rename"} {
 		r.Get(path, u.toAccountHome)
 	}
 	r.Group(func(r chi.Router) {
@@ -53,7 +53,16 @@ func (u *UI) accountRoutes(r chi.Router) {
 		r.Post("/account/security/sessions/end", u.endOneSession)
 		r.Post("/account/security/sessions/end-others", u.endOtherSessions)
 		r.Post("/account/security/consents/revoke", u.revokeConsent)
+		if u.keys != nil {
+			r.Post("/account/security/keys/add", u.finishAccountKeyAdd)
+			r.Post("/account/security/keys/rename", u.renameKey)
+			r.Post("/account/security/keys/remove", u.removeKey)
+		}
 	})
+	if u.keys != nil {
+		r.Get("/account/security/keys/add", u.showAccountKeyAdd)
+		r.Get("/account/security/keys/remove", u.showKeyRemove)
+	}
 	r.Get(accountReenrollPath, u.showAccountReenroll)
 	r.Get(accountInvitationPath, u.showAccountInvitation)
 	r.With(u.csrf.Handler).Post(accountReenrollPath, u.sendAccountEnrollmentLink)
@@ -78,19 +87,25 @@ func (a *accountSession) totp() *storage.Factor {
 	return f
 }
 
-// orgsRequiringMFA names the organisations that require the user to have a
-// second factor.
-func (a *accountSession) orgsRequiringMFA() []string {
-	return directory.OrgsRequiringMFA(a.memberships)
+// appRefusal says why the authenticator app f must stay: an organisation
+// requires what the user's other factors would not meet. "" when it may go.
+func (a *accountSession) appRefusal(f *storage.Factor) string {
+	var left []mfa.FactorKind
+	for _, g := range a.factors {
+		if g.ID != f.ID {
+			left = append(left, g.Kind)
+		}
+	}
+	return disableRefusal(directory.OrgsUnmetWithout(a.memberships, left))
 }
 
 // signInComplete: the session passed every step a sign-in asks of this
 // user. One that stopped after the password (the user has a second factor,
 // or must enroll one) must not reach the settings.
-func (a *accountSession) signInComplete(now time.Time) bool {
+func (a *accountSession) signInComplete(u *UI, now time.Time) bool {
 	// A requirement whose deadline is ahead does not keep the user from
 	// the settings, where it is met.
-	in := policyInput(mfa.Request{EnrollmentDeferred: true}, a.browserSession, a.factors, a.memberships, false)
+	in := u.policyInput(mfa.Request{EnrollmentDeferred: true}, a.browserSession, a.factors, a.memberships, false)
 	in.Now = now
 	return mfa.Decide(in).Next == mfa.Complete
 }
@@ -128,7 +143,7 @@ func (u *UI) requireAccount(w http.ResponseWriter, r *http.Request, returnTo str
 		return nil
 	}
 	switch {
-	case a == nil || !a.signInComplete(u.cfg.Now()):
+	case a == nil || !a.signInComplete(u, u.cfg.Now()):
 		u.redirectToSignIn(w, r, returnTo, false, "")
 		return nil
 	case change && !a.signedInRecently(time.Now()):
@@ -153,6 +168,9 @@ type securityPage struct {
 	OtherSessions bool
 	// The authenticator app, when set up.
 	TOTP *factorSummary
+	// KeysOffered: security keys can be added; Keys are the user's.
+	KeysOffered bool
+	Keys        []keyRow
 	// RecoveryCodesLeft counts the unused recovery codes.
 	RecoveryCodesLeft int
 	// The password form's errors, for the whole form and per field.
@@ -166,7 +184,10 @@ type factorSummary struct {
 }
 
 // FewCodesLeft warns before the user runs out of recovery codes.
-func (p securityPage) FewCodesLeft() bool { return p.TOTP != nil && p.RecoveryCodesLeft <= 3 }
+func (p securityPage) FewCodesLeft() bool { return p.HasFactor() && p.RecoveryCodesLeft <= 3 }
+
+// HasFactor: the user has a second factor, and so recovery codes.
+func (p securityPage) HasFactor() bool { return p.TOTP != nil || len(p.Keys) > 0 }
 
 // notices are the messages a change leaves for the page it returns to;
 // the query names one, so nothing from the URL is ever shown.
@@ -177,6 +198,12 @@ var notices = map[string]string{
 	"password": "Your password was changed. Other browsers where you were signed in were signed out.",
 	"disabled": "The authenticator app was removed. Sign-in now asks only for your password.",
 	"joined":   "You joined the organisation.",
+
+	"app-added":   "The authenticator app was added. Your recovery codes stay as they were.",
+	"app-removed": "The authenticator app was removed. Sign-in now asks for your security key.",
+	"key-added":   "The security key was added. Sign-in can now ask for it instead of a code.",
+	"key-renamed": "The security key was renamed.",
+	"key-removed": "The security key was removed.",
 }
 
 func (u *UI) renderSecurity(w http.ResponseWriter, r *http.Request, status int, p securityPage) {
@@ -204,11 +231,13 @@ func (u *UI) securityPageFor(ctx context.Context, a *accountSession) (securityPa
 		p.Consents = append(p.Consents, consentRow{ClientID: c.ClientID, ClientName: c.ClientName,
 			GrantedOn: c.GrantedAt.UTC().Format("2 January 2006")})
 	}
-	f := a.totp()
-	if f == nil {
+	p.KeysOffered, p.Keys = u.keys != nil, keyRows(a.factors)
+	if f := a.totp(); f != nil {
+		p.TOTP = summarize(f)
+	}
+	if !p.HasFactor() {
 		return p, nil
 	}
-	p.TOTP = summarize(f)
 	p.RecoveryCodesLeft, err = u.store.RecoveryCodes().Remaining(ctx, a.user.ID)
 	return p, err
 }
@@ -383,17 +412,21 @@ func (u *UI) renderDisable(w http.ResponseWriter, r *http.Request, status int, p
 	u.render(w, r, status, accountDisableTemplate, p)
 }
 
-// disableRefusal explains that organisations require a second factor, or
-// is "" when none does.
-func disableRefusal(orgs []string) string {
+// disableRefusal explains that organisations require the authenticator
+// app to stay, or is "" when none does.
+func disableRefusal(orgs []string) string { return removalRefusal(orgs, "the authenticator app") }
+
+// removalRefusal explains that organisations require the factor what to
+// stay, or is "" when none does.
+func removalRefusal(orgs []string, what string) string {
 	switch len(orgs) {
 	case 0:
 		return ""
 	case 1:
-		return "Your organisation " + orgs[0] + " requires two-step verification, so the authenticator app cannot be removed."
+		return "Your organisation " + orgs[0] + " requires two-step verification, so " + what + " cannot be removed."
 	}
 	return "Your organisations " + strings.Join(orgs[:len(orgs)-1], ", ") + " and " + orgs[len(orgs)-1] +
-		" require two-step verification, so the authenticator app cannot be removed."
+		" require two-step verification, so " + what + " cannot be removed."
 }
 
 var errNoTOTP = pageError{http.StatusNotFound, "No authenticator app is set up",
@@ -416,11 +449,11 @@ func (u *UI) requireTOTPAccount(w http.ResponseWriter, r *http.Request, returnTo
 
 // showDisable is GET /account/security/totp/disable.
 func (u *UI) showDisable(w http.ResponseWriter, r *http.Request) {
-	a, _ := u.requireTOTPAccount(w, r, r.URL.Path, false)
+	a, f := u.requireTOTPAccount(w, r, r.URL.Path, false)
 	if a == nil {
 		return
 	}
-	u.renderDisable(w, r, http.StatusOK, disablePage{Refusal: disableRefusal(a.orgsRequiringMFA())})
+	u.renderDisable(w, r, http.StatusOK, disablePage{Refusal: a.appRefusal(f)})
 }
 
 // disableTOTP is POST /account/security/totp/disable: with a current code,
@@ -433,7 +466,7 @@ func (u *UI) disableTOTP(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	p := disablePage{Refusal: disableRefusal(a.orgsRequiringMFA())}
+	p := disablePage{Refusal: a.appRefusal(f)}
 	if p.Refusal != "" {
 		u.renderDisable(w, r, http.StatusForbidden, p)
 		return
@@ -445,7 +478,10 @@ func (u *UI) disableTOTP(w http.ResponseWriter, r *http.Request) {
 	}, func(tx *storage.Store) error {
 		return u.dir.In(tx).RemoveFactor(ctx, actor(r, a.user.ID, AccountClientID), a.user, f)
 	})
-	if ok {
+	switch {
+	case ok && len(a.factors) > 1:
+		http.Redirect(w, r, accountHome+"?done=app-removed", http.StatusSeeOther)
+	case ok:
 		http.Redirect(w, r, accountHome+"?done=disabled", http.StatusSeeOther)
 	}
 }

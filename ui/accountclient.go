@@ -168,7 +168,7 @@ func (u *UI) accountCallback(w http.ResponseWriter, r *http.Request) {
 		u.serverError(w, r, "loading the account session failed", err)
 		return
 	}
-	if as == nil || !as.signInComplete(time.Now()) {
+	if as == nil || !as.signInComplete(u, time.Now()) {
 		u.renderError(w, r, errSignInFailed)
 		return
 	}

@@ -160,7 +160,7 @@ func (u *UI) submitPolicy(w http.ResponseWriter, r *http.Request) {
 // previewPolicy says what the change would mean for the members now.
 func (u *UI) previewPolicy(r *http.Request, c *console, change directory.PolicyChange) (string, error) {
 	now := u.cfg.Now()
-	after, err := directory.PreviewPolicy(c.org.Policy, change, now)
+	after, err := u.dir.PreviewPolicy(c.org.Policy, change, now)
 	if err != nil {
 		return "", err
 	}

@@ -53,6 +53,11 @@ func (u *UI) dispatch(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, passwordURL(a.ID), http.StatusSeeOther)
 		return
 	case mfa.NeedSecondFactor:
+		// The user's default factor first: a key, when they have one.
+		if u.keys != nil && slices.Contains(d.Factors, mfa.FactorWebAuthn) {
+			http.Redirect(w, r, keyStepURL(a.ID), http.StatusSeeOther)
+			return
+		}
 		if slices.Contains(d.Factors, mfa.FactorTOTP) {
 			http.Redirect(w, r, otpStepURL(a.ID), http.StatusSeeOther)
 			return

@@ -72,6 +72,7 @@ func (f enrollFlow) with(path string, q url.Values) string {
 func (f enrollFlow) GuideURL() string      { return f.with(f.base()+"/guide", nil) }
 func (f enrollFlow) StartAction() string   { return f.base() + "/start" }
 func (f enrollFlow) ConfirmAction() string { return f.base() + "/confirm" }
+func (f enrollFlow) KeyURL() string        { return f.with("/login/enroll/key", nil) }
 
 // BackURL leaves the enrollment for where it started.
 func (f enrollFlow) BackURL() string {
@@ -97,6 +98,8 @@ type (
 		Flow       enrollFlow
 		ClientName string
 		Later      *remindLater
+		// App and Key: an authenticator app, a security key may be set up.
+		App, Key bool
 	}
 	// enrollGuidePage is the guide's first step: install an app.
 	enrollGuidePage struct {
@@ -257,7 +260,12 @@ func (u *UI) confirmEnrollment(w http.ResponseWriter, r *http.Request, bs *brows
 	if f == nil {
 		return
 	}
-	codes, hashes, err := u.newRecoveryCodes()
+	others, err := u.store.Factors().Confirmed(ctx, user.ID)
+	if err != nil {
+		u.serverError(w, r, "loading the factors failed", err)
+		return
+	}
+	codes, hashes, err := u.codesForNewFactor(others)
 	if err != nil {
 		u.serverError(w, r, "making recovery codes failed", err)
 		return
@@ -303,6 +311,14 @@ func (u *UI) confirmEnrollment(w http.ResponseWriter, r *http.Request, bs *brows
 	continueURL := accountHome
 	if flow.RequestID != "" {
 		continueURL = dispatcherURL(flow.RequestID)
+	}
+	if codes == nil {
+		// The user's codes came with their first factor.
+		if flow.RequestID == "" {
+			continueURL += "?done=app-added"
+		}
+		http.Redirect(w, r, continueURL, http.StatusSeeOther)
+		return
 	}
 	u.renderRecoveryCodes(w, r, recoveryCodesPage{Codes: codes, ContinueURL: continueURL, InSignIn: flow.RequestID != ""})
 }
@@ -378,6 +394,8 @@ type signInEnrollment struct {
 	bs     *browserSession
 	client *storage.Client
 	later  *remindLater // nil: no "Remind me later"
+	// factors are the kinds the user may set up to go on.
+	factors []mfa.FactorKind
 }
 
 // signInEnroller checks that the browser may enroll during the sign-in for
@@ -387,14 +405,15 @@ type signInEnrollment struct {
 // a factor). Otherwise it sends the browser where the sign-in goes on, or
 // shows the page saying why it cannot, and returns nil.
 func (u *UI) signInEnroller(w http.ResponseWriter, r *http.Request, id string) *signInEnrollment {
-	return u.signInEnrollerFor(w, r, id, false)
+	return u.signInEnrollerFor(w, r, id, mfa.FactorTOTP, false)
 }
 
-// signInEnrollerFor is signInEnroller; offer is the page that only offers
-// the ways to set up a factor (and "Remind me later"), which a session
-// from an earlier sign-in may see too: putting it off adds nothing, and
-// starting asks for the password again.
-func (u *UI) signInEnrollerFor(w http.ResponseWriter, r *http.Request, id string, offer bool) *signInEnrollment {
+// signInEnrollerFor is signInEnroller for a factor of this kind (""
+// for any); offer is the page that only offers the ways to set up a factor
+// (and "Remind me later"), which a session from an earlier sign-in may see
+// too: putting it off adds nothing, and starting asks for the password
+// again.
+func (u *UI) signInEnrollerFor(w http.ResponseWriter, r *http.Request, id string, kind mfa.FactorKind, offer bool) *signInEnrollment {
 	a := u.openAuthRequest(w, r, id)
 	if a == nil {
 		return nil
@@ -404,7 +423,7 @@ func (u *UI) signInEnrollerFor(w http.ResponseWriter, r *http.Request, id string
 		return nil
 	}
 	d := s.decide()
-	if d.Next != mfa.NeedEnrollment || !slices.Contains(d.Factors, mfa.FactorTOTP) {
+	if d.Next != mfa.NeedEnrollment || (kind != "" && !slices.Contains(d.Factors, kind)) {
 		http.Redirect(w, r, dispatcherURL(a.ID), http.StatusSeeOther)
 		return nil
 	}
@@ -413,18 +432,19 @@ func (u *UI) signInEnrollerFor(w http.ResponseWriter, r *http.Request, id string
 		http.Redirect(w, r, passwordURL(a.ID), http.StatusSeeOther)
 		return nil
 	}
-	return &signInEnrollment{req: a, bs: s.session, client: s.client, later: later}
+	return &signInEnrollment{req: a, bs: s.session, client: s.client, later: later, factors: d.Factors}
 }
 
 func (s *signInEnrollment) flow() enrollFlow { return enrollFlow{RequestID: s.req.ID} }
 
 // showSignInEnrollStart is GET /login/enroll?id=ID.
 func (u *UI) showSignInEnrollStart(w http.ResponseWriter, r *http.Request) {
-	s := u.signInEnrollerFor(w, r, r.URL.Query().Get("id"), true)
+	s := u.signInEnrollerFor(w, r, r.URL.Query().Get("id"), "", true)
 	if s == nil {
 		return
 	}
-	u.renderEnrollStart(w, r, enrollStartPage{Flow: s.flow(), ClientName: s.client.Name, Later: s.later})
+	u.renderEnrollStart(w, r, enrollStartPage{Flow: s.flow(), ClientName: s.client.Name, Later: s.later,
+		App: slices.Contains(s.factors, mfa.FactorTOTP), Key: slices.Contains(s.factors, mfa.FactorWebAuthn)})
 }
 
 // showSignInGuide is GET /login/enroll/guide?id=ID.

@@ -34,6 +34,8 @@ type otpPage struct {
 	Email      string // who is signing in
 	// Error is about the whole form (a lock); CodeError about the code.
 	Error, CodeError string
+	// KeyURL is the key step, when the user may use a key instead.
+	KeyURL string
 }
 
 // RecoveryURL is the recovery code step of this sign-in.
@@ -89,7 +91,7 @@ func (u *UI) showOTP(w http.ResponseWriter, r *http.Request) {
 	if s == nil {
 		return
 	}
-	p := otpPage{ID: r.URL.Query().Get("id"), ClientName: s.client.Name, Email: s.session.user.Email}
+	p := otpPage{ID: r.URL.Query().Get("id"), ClientName: s.client.Name, Email: s.session.user.Email, KeyURL: u.keyAlternative(s, r.URL.Query().Get("id"))}
 	lock, err := u.mfaLockState(r.Context(), s.session.user.ID)
 	if err != nil {
 		u.serverError(w, r, "reading the second-factor lock failed", err)
@@ -119,7 +121,7 @@ func (u *UI) submitOTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	user := s.session.user
-	p := otpPage{ID: id, ClientName: s.client.Name, Email: user.Email}
+	p := otpPage{ID: id, ClientName: s.client.Name, Email: user.Email, KeyURL: u.keyAlternative(s, id)}
 	f, _ := s.factor(mfa.FactorTOTP)
 	secret, err := u.openSecret(user, f)
 	if err != nil {
@@ -145,6 +147,15 @@ func (u *UI) submitOTP(w http.ResponseWriter, r *http.Request) {
 		p.Error, p.CodeError = o.FormError, o.FieldError
 		u.renderOTP(w, r, o.Status, p)
 	}
+}
+
+// keyAlternative is the key step of sign-in id when the user may use a
+// security key there instead of the app, or "".
+func (u *UI) keyAlternative(s *signin, id string) string {
+	if _, has := s.factor(mfa.FactorWebAuthn); !has || u.keys == nil || !slices.Contains(s.decide().Factors, mfa.FactorWebAuthn) {
+		return ""
+	}
+	return keyStepURL(id)
 }
 
 // normalizeCode returns the digits of a typed code, or what is wrong with

@@ -8,13 +8,8 @@ import (
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/mfa"
-	"github.com/gatehouse-id/gatehouse/mfa/totp"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
-
-// offeredFactors are the second factors the sign-in can ask for, the
-// preferred first. Each has its page: see secondFactorURL.
-var offeredFactors = []mfa.Factor{totp.Factor{}}
 
 // errClientGone reports an auth request whose client was deleted.
 var errClientGone = errors.New("the request's client no longer exists")
@@ -49,7 +44,7 @@ func (u *UI) loadSignin(ctx context.Context, a *storage.AuthRequest, bs *browser
 			return nil, err
 		}
 	}
-	s.input = policyInput(policyRequest(a), bs, s.factors, memberships, c.RequireMFA)
+	s.input = u.policyInput(policyRequest(a), bs, s.factors, memberships, c.RequireMFA)
 	s.input.Now = u.cfg.Now()
 	if s.input.Session.AwaitingEnrollment {
 		if s.input.Session.EnrollmentGranted, err = u.dir.EnrollmentGranted(ctx, bs.user.ID, bs.grant); err != nil {
@@ -64,19 +59,21 @@ func (u *UI) loadSignin(ctx context.Context, a *storage.AuthRequest, bs *browser
 
 // policyInput is the one place the policy's inputs are put together: what
 // the request asked, the browser session and its user's factors and
-// organisations, and whether the client requires a second factor.
-func policyInput(req mfa.Request, bs *browserSession, factors []storage.Factor, memberships []storage.Membership, clientRequiresMFA bool) mfa.Input {
+// organisations, and whether the client requires a second factor. The
+// user's default factor is the strongest kind they have: a security key
+// before the authenticator app.
+func (u *UI) policyInput(req mfa.Request, bs *browserSession, factors []storage.Factor, memberships []storage.Membership, clientRequiresMFA bool) mfa.Input {
 	in := mfa.Input{
 		Request:           req,
 		Session:           policySession(bs),
 		ClientRequiresMFA: clientRequiresMFA,
 		Orgs:              storage.MFAPolicies(memberships),
-		Offered:           offeredFactors,
+		Offered:           u.offered,
 		Now:               time.Now(),
 	}
-	for _, f := range factors {
-		if !slices.Contains(in.Session.Factors, f.Kind) {
-			in.Session.Factors = append(in.Session.Factors, f.Kind)
+	for _, kind := range []mfa.FactorKind{mfa.FactorWebAuthn, mfa.FactorTOTP} {
+		if _, ok := factorOf(factors, kind); ok {
+			in.Session.Factors = append(in.Session.Factors, kind)
 		}
 	}
 	return in

@@ -47,13 +47,16 @@ const (
 	enrollGuideTemplate       = "enroll_guide.html"
 	enrollQRTemplate          = "enroll_qr.html"
 	enrollCodesTemplate       = "enroll_codes.html"
+	keyStepTemplate           = "key_step.html"
+	keyAddTemplate            = "key_add.html"
+	keyRemoveTemplate         = "key_remove.html"
 )
 
 // requiredPages is checked at start: New fails if one is missing or broken.
 var requiredPages = []string{passwordTemplate, logoutTemplate, signedOutTemplate, errorTemplate, otpTemplate, selectAccountTemplate, consentTemplate,
 	messageTemplate, recoveryTemplate, forgotTemplate, resetTemplate, consoleHomeTemplate, consoleMembersTemplate, consoleMemberTemplate, consoleAuditTemplate, accessPassTemplate, consolePassTemplate, consolePolicyTemplate, invitationTemplate,
 	accountSecurityTemplate, accountRegenerateTemplate, accountDisableTemplate,
-	enrollStartTemplate, enrollGuideTemplate, enrollQRTemplate, enrollCodesTemplate}
+	enrollStartTemplate, enrollGuideTemplate, enrollQRTemplate, enrollCodesTemplate, keyStepTemplate, keyAddTemplate, keyRemoveTemplate}
 
 // pages holds the parsed templates and what every page shows.
 type pages struct {
@@ -84,7 +87,9 @@ func parsePages(files fs.FS, productName, stylesheetURL string) (*pages, error) 
 type layout struct {
 	ProductName   string
 	StylesheetURL string
-	RequestID     string
+	// ScriptURL is the security keys' script, on the pages that use them.
+	ScriptURL string
+	RequestID string
 }
 
 func (u *UI) layout(r *http.Request) layout {
@@ -104,6 +109,8 @@ type passwordPage struct {
 	// Error is about the whole form (a wrong email or password, a lock);
 	// EmailError and PasswordError are about one field.
 	Error, EmailError, PasswordError string
+	// Passkey, when keys are offered, signs in with a passkey instead.
+	Passkey *keyCeremony
 }
 
 // ForgotURL is the forgotten-password page for this sign-in.
@@ -115,6 +122,15 @@ func (p passwordPage) FocusPassword() bool { return p.Email != "" && p.EmailErro
 
 func (u *UI) renderPassword(w http.ResponseWriter, r *http.Request, status int, p passwordPage) {
 	p.layout = u.layout(r)
+	if u.keys != nil && p.ID != "" {
+		// Each showing of the form offers passkeys with a new challenge.
+		kc, err := u.passkeyCeremony(r, p.ID)
+		if err != nil {
+			u.log.ErrorContext(r.Context(), "starting a passkey sign-in failed", slog.String("error", err.Error()))
+		} else {
+			p.Passkey, p.layout = kc, u.keyLayout(r)
+		}
+	}
 	u.render(w, r, status, passwordTemplate, p)
 }
 

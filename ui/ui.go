@@ -15,6 +15,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gatehouse-id/gatehouse/directory"
+	"github.com/gatehouse-id/gatehouse/mfa"
+	"github.com/gatehouse-id/gatehouse/mfa/totp"
+	"github.com/gatehouse-id/gatehouse/mfa/webauthn"
 	"github.com/gatehouse-id/gatehouse/middleware"
 	"github.com/gatehouse-id/gatehouse/password"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -69,6 +72,10 @@ type Config struct {
 	// Now is the clock the sign-in policy reads (deadlines, max_age).
 	// Default time.Now.
 	Now func() time.Time
+	// SecurityKeys offers security keys and passkeys, checked by this
+	// relying party (the issuer's); nil offers only the authenticator app,
+	// as for an issuer whose host is an IP address.
+	SecurityKeys *webauthn.RelyingParty
 }
 
 // SessionCookieName is the browser session cookie's name: with secure
@@ -109,6 +116,10 @@ type UI struct {
 	metrics *metrics
 	csrf    *http.CrossOriginProtection
 	assets  *assets
+	// offered are the second factors the sign-in can ask for, the
+	// preferred first; keys is the security-key factor when offered.
+	offered []mfa.Factor
+	keys    *webauthn.Factor
 	// background is the work started after an answer (see afterAnswer).
 	background sync.WaitGroup
 }
@@ -125,7 +136,11 @@ func New(cfg Config, store *storage.Store, hasher *password.Hasher) (*UI, error)
 	if cfg.Directory == nil {
 		cfg.Directory = directory.New(store, nil)
 	}
-	u := &UI{cfg: cfg, store: store, dir: cfg.Directory, hasher: hasher, log: cfg.Logger}
+	u := &UI{cfg: cfg, store: store, dir: cfg.Directory, hasher: hasher, log: cfg.Logger, offered: []mfa.Factor{totp.Factor{}}}
+	if cfg.SecurityKeys != nil {
+		u.keys = &webauthn.Factor{RP: cfg.SecurityKeys}
+		u.offered = []mfa.Factor{*u.keys, totp.Factor{}}
+	}
 	var err error
 	if u.assets, err = loadAssets(); err != nil {
 		return nil, err
@@ -212,6 +227,7 @@ func (u *UI) Routes(r chi.Router) {
 			r.Post("/logout", u.submitLogout)
 		})
 		u.otpRoutes(r)
+		u.keyRoutes(r)
 		u.recoveryRoutes(r)
 		r.Get("/login/pass", u.showAccessPass)
 		r.Get(directory.PathInvitation, u.showInvitation)

@@ -1031,8 +1031,16 @@ func TestOrgPolicyWarnsAndRefuses(t *testing.T) {
 		d.fails("--grace-period 9000h0m0s is longer than a year; choose a date with --required-from instead", "", "org", "policy", "--org", "acme", "--grace-period", "9000h")
 		d.fails(`--required-from "31/01/2027" is not a date; use YYYY-MM-DD, like 2027-01-31`, "", "org", "policy", "--org", "acme", "--required-from", "31/01/2027")
 		d.fails(`--allowed-factors: "sms" is not a factor Gatehouse offers; use totp, webauthn`, "", "org", "policy", "--org", "acme", "--allowed-factors", "sms")
-		d.fails(`--allowed-factors "webauthn" cannot be required: this server offers only totp to members`, "", "org", "policy", "--org", "acme", "--allowed-factors", "webauthn")
+		// Security keys alone, where the issuer's host is an IP address and
+		// browsers refuse it as their relying party.
+		d.fails(`--allowed-factors "webauthn" cannot be required: this server offers only totp to members`, "", "org", "policy", "--org", "acme",
+			"--allowed-factors", "webauthn", "--issuer", "http://127.0.0.1:8080")
 		d.fails(`no organisation with slug "nope"`, "", "org", "policy", "--org", "nope", "--require-mfa")
+		// With a domain name, keys are offered and may be the minimum.
+		d.ok("", "org", "policy", "--org", "acme", "--allowed-factors", "webauthn")
+		if p := d.org("acme").Policy; p.AllowedFactors != "webauthn" || !p.RequireMFA {
+			t.Errorf("policy %+v, want security keys alone", p)
+		}
 	})
 }
 

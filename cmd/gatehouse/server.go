@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/adminapi"
 	"github.com/gatehouse-id/gatehouse/directory"
 	"github.com/gatehouse-id/gatehouse/mfa/recovery"
+	"github.com/gatehouse-id/gatehouse/mfa/webauthn"
 	"github.com/gatehouse-id/gatehouse/middleware"
 	"github.com/gatehouse-id/gatehouse/op"
 	"github.com/gatehouse-id/gatehouse/op/signing"
@@ -86,6 +87,13 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 			func(ctx context.Context) { mailing.bulk.Run(ctx, mailPollInterval) })
 	}
 	dir := directory.New(s.store, mailing.notifier)
+	dir.SetOfferedFactors(offeredFactors(cfg.Issuer))
+	var securityKeys *webauthn.RelyingParty
+	if webauthn.Offered(cfg.Issuer) {
+		if securityKeys, err = webauthn.New(cfg.Issuer, "Gatehouse"); err != nil {
+			return err
+		}
+	}
 	if mailing.outbox != nil {
 		s.background = append(s.background, func(ctx context.Context) { remindMembers(ctx, dir, s.log) })
 	}
@@ -94,7 +102,7 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Logger: s.log, Metrics: reg,
 		TOTPKey: key.Derive(secretkey.PurposeTOTPSecrets), RecoveryKey: key.Derive(secretkey.PurposeRecoveryCodes),
 		DeviceKey: key.Derive(secretkey.PurposeDeviceCookies), AccessPassKey: key.Derive(secretkey.PurposeAccessPasses),
-		CallbackURL: op.CallbackURL, Directory: dir, MailConfigured: mailing.configured,
+		CallbackURL: op.CallbackURL, Directory: dir, MailConfigured: mailing.configured, SecurityKeys: securityKeys,
 	}, s.store, password.NewHasher(password.DefaultParams, 0))
 	if err != nil {
 		return err
@@ -105,7 +113,7 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 		Issuer:        cfg.Issuer,
 		SessionCookie: cookie, FlowCookie: flow, SignInURL: ui.SignInURL, SignOutURL: ui.SignOutURL, ErrorPage: pages.ErrorPage,
 		AccessTokenTTL: cfg.AccessTokenTTL, IDTokenTTL: cfg.IDTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL, RefreshTokenMax: cfg.RefreshTokenMax, RefreshReuseGrace: cfg.RefreshReuseGrace,
-		SessionIdle: cfg.SessionIdle, CryptoKey: cryptoKey, KeysCacheMaxAge: signing.DefaultCacheMaxAge,
+		SessionIdle: cfg.SessionIdle, CryptoKey: cryptoKey, KeysCacheMaxAge: signing.DefaultCacheMaxAge, SecurityKeys: securityKeys != nil,
 		Logger: s.log, Metrics: reg,
 	}, s.store, keys)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-id/gatehouse/directory"
+	"github.com/gatehouse-id/gatehouse/mfa"
+	"github.com/gatehouse-id/gatehouse/mfa/webauthn"
 	"github.com/gatehouse-id/gatehouse/secretkey"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -97,7 +99,19 @@ func withDirectoryMailing(cmd *cobra.Command, fn func(ctx context.Context, dir *
 	if err != nil {
 		return err
 	}
-	return fn(cmd.Context(), directory.New(st, m.notifier), m)
+	dir := directory.New(st, m.notifier)
+	dir.SetOfferedFactors(offeredFactors(cfg.Issuer))
+	return fn(cmd.Context(), dir, m)
+}
+
+// offeredFactors are the second factors members can set up with this
+// issuer: security keys too where its host is a domain name, which
+// browsers require of a relying-party id (WebAuthn §5.1.4.1).
+func offeredFactors(issuer string) []mfa.FactorKind {
+	if webauthn.Offered(issuer) {
+		return []mfa.FactorKind{mfa.FactorWebAuthn, mfa.FactorTOTP}
+	}
+	return []mfa.FactorKind{mfa.FactorTOTP}
 }
 
 // subject is what a command names, for its messages.
