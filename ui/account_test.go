@@ -39,8 +39,8 @@ func currentStep() int64 { return time.Now().Unix() / 30 }
 // --- The account pages' test environment ---
 
 // accountEnv is newEnv with the keys the second factor needs.
-func accountEnv(t *testing.T, store *storage.Store) *testEnv {
-	e := newEnv(t, store)
+func accountEnv(t *testing.T, store *storage.Store, opts ...envOption) *testEnv {
+	e := newEnv(t, store, opts...)
 	if len(e.ui.cfg.TOTPKey) == 0 {
 		e.ui.cfg.TOTPKey = randomKey(t)
 	}
@@ -74,7 +74,7 @@ func (e *testEnv) signInAs(user *storage.User, authTime time.Time, amr ...string
 	}
 	secret, digest := storage.NewSecret()
 	s := &storage.Session{IDHash: digest, UserID: user.ID, AuthTime: authTime, AMR: amr, ExpiresAt: time.Now().Add(time.Hour)}
-	if slices.Contains(amr, "otp") {
+	if slices.Contains(amr, "otp") || slices.Contains(amr, "hwk") || slices.Contains(amr, "swk") {
 		s.MFATime = &authTime
 	}
 	must(e.t, e.store.Sessions().Create(context.Background(), s))

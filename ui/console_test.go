@@ -23,8 +23,8 @@ type consoleEnv struct {
 	owner, admin, member *storage.User
 }
 
-func newConsoleEnv(t *testing.T, store *storage.Store) *consoleEnv {
-	e := accountEnv(t, store)
+func newConsoleEnv(t *testing.T, store *storage.Store, opts ...envOption) *consoleEnv {
+	e := accountEnv(t, store, opts...)
 	ctx := context.Background()
 	grace := int64(72 * 3600)
 	since := time.Now().Add(-100 * time.Hour).UTC().Truncate(time.Microsecond)

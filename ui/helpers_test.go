@@ -22,6 +22,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/gatehouse-id/gatehouse/directory"
+	"github.com/gatehouse-id/gatehouse/mfa/webauthn"
 	"github.com/gatehouse-id/gatehouse/middleware"
 	"github.com/gatehouse-id/gatehouse/password"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -63,7 +64,11 @@ type envOption func(*envOptions)
 
 type envOptions struct {
 	trusted []netip.Prefix
+	keys    bool
 }
+
+// withSecurityKeys offers security keys and passkeys.
+func withSecurityKeys() envOption { return func(o *envOptions) { o.keys = true } }
 
 // trustProxies makes the test server believe X-Forwarded-For from prefixes.
 func trustProxies(prefixes ...string) envOption {
@@ -85,13 +90,19 @@ func newEnv(t *testing.T, store *storage.Store, opts ...envOption) *testEnv {
 		hasher:   password.NewHasher(password.DefaultParams, 0),
 		registry: prometheus.NewRegistry(),
 	}}
-	var err error
-	e.ui, err = New(Config{
+	cfg := Config{
 		Issuer:        "http://localhost:8080",
 		SessionCookie: testCookie,
 		Metrics:       e.registry,
 		CallbackURL:   testCallbackURL,
-	}, store, e.hasher)
+	}
+	var err error
+	if o.keys {
+		if cfg.SecurityKeys, err = webauthn.New(cfg.Issuer, "Gatehouse"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.ui, err = New(cfg, store, e.hasher)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

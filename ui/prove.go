@@ -100,6 +100,8 @@ func (u *UI) prove(ctx context.Context, w http.ResponseWriter, r *http.Request, 
 			switch {
 			case errors.Is(err, mfa.ErrCounterWentBack):
 				return "counter_went_back", nil
+			case errors.Is(err, mfa.ErrWrongAnswer) && kind == mfa.FactorWebAuthn:
+				return "key_refused", nil
 			case errors.Is(err, mfa.ErrWrongAnswer):
 				return "wrong_code", nil
 			case errors.Is(err, mfa.ErrReplayedAnswer):
