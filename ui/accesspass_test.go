@@ -15,8 +15,8 @@ import (
 )
 
 // passEnv is a console with a member who has a password and an app.
-func passEnv(t *testing.T, store *storage.Store) (*consoleEnv, *storage.User) {
-	c := newConsoleEnv(t, store)
+func passEnv(t *testing.T, store *storage.Store, opts ...envOption) (*consoleEnv, *storage.User) {
+	c := newConsoleEnv(t, store, opts...)
 	c.ui.cfg.AccessPassKey = randomKey(t)
 	lost := c.newUser()
 	must(t, store.Orgs().AddMember(context.Background(), c.org.ID, lost.ID, storage.RoleMember))

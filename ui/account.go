@@ -405,6 +405,8 @@ type disablePage struct {
 	layout
 	Refusal string // why the app must stay, or ""
 	Error   string
+	// KeysLeft: the user has security keys, which sign-in asks for instead.
+	KeysLeft bool
 }
 
 func (u *UI) renderDisable(w http.ResponseWriter, r *http.Request, status int, p disablePage) {
@@ -453,7 +455,7 @@ func (u *UI) showDisable(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	u.renderDisable(w, r, http.StatusOK, disablePage{Refusal: a.appRefusal(f)})
+	u.renderDisable(w, r, http.StatusOK, disablePage{Refusal: a.appRefusal(f), KeysLeft: len(a.factors) > 1})
 }
 
 // disableTOTP is POST /account/security/totp/disable: with a current code,
@@ -466,7 +468,7 @@ func (u *UI) disableTOTP(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	p := disablePage{Refusal: a.appRefusal(f)}
+	p := disablePage{Refusal: a.appRefusal(f), KeysLeft: len(a.factors) > 1}
 	if p.Refusal != "" {
 		u.renderDisable(w, r, http.StatusForbidden, p)
 		return

@@ -255,11 +255,20 @@ func (u *UI) accountKey(w http.ResponseWriter, r *http.Request, id, returnTo str
 		u.renderError(w, r, errNoKey)
 		return nil, nil
 	}
-	if mt := a.session.MFATime; mt == nil || time.Since(*mt) > recentSignIn {
-		u.redirectToSignIn(w, r, returnTo, true, a.user.Email)
+	if !u.recentFactor(w, r, a, returnTo) {
 		return nil, nil
 	}
 	return a, f
+}
+
+// recentFactor reports whether a's session proved a second factor in the
+// last ten minutes; if not, the browser signs in again, back to returnTo.
+func (u *UI) recentFactor(w http.ResponseWriter, r *http.Request, a *accountSession, returnTo string) bool {
+	if mt := a.session.MFATime; mt == nil || time.Since(*mt) > recentSignIn {
+		u.redirectToSignIn(w, r, returnTo, true, a.user.Email)
+		return false
+	}
+	return true
 }
 
 var errNoKey = pageError{http.StatusNotFound, "No such security key",

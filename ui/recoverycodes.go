@@ -73,6 +73,9 @@ func (u *UI) downloadCodes(w http.ResponseWriter, r *http.Request) {
 type regeneratePage struct {
 	layout
 	Error string
+	// KeysOnly: the user has security keys and no app; the key used in
+	// the last ten minutes stands in for a code.
+	KeysOnly bool
 }
 
 func (u *UI) renderRegenerate(w http.ResponseWriter, r *http.Request, status int, p regeneratePage) {
@@ -82,11 +85,16 @@ func (u *UI) renderRegenerate(w http.ResponseWriter, r *http.Request, status int
 
 // showRegenerate is GET /account/security/codes/regenerate.
 func (u *UI) showRegenerate(w http.ResponseWriter, r *http.Request) {
-	a, _ := u.requireTOTPAccount(w, r, r.URL.Path, false)
-	if a == nil {
-		return
+	a := u.requireAccount(w, r, r.URL.Path, false)
+	switch {
+	case a == nil:
+	case a.totp() != nil:
+		u.renderRegenerate(w, r, http.StatusOK, regeneratePage{})
+	case len(keyRows(a.factors)) == 0:
+		u.renderError(w, r, errNoTOTP)
+	case u.recentFactor(w, r, a, r.URL.Path):
+		u.renderRegenerate(w, r, http.StatusOK, regeneratePage{KeysOnly: true})
 	}
-	u.renderRegenerate(w, r, http.StatusOK, regeneratePage{})
 }
 
 // regenerateCodes is POST /account/security/codes/regenerate: with a
@@ -96,8 +104,17 @@ func (u *UI) regenerateCodes(w http.ResponseWriter, r *http.Request) {
 	if !u.parseForm(w, r) {
 		return
 	}
-	a, f := u.requireTOTPAccount(w, r, accountHome, true)
+	a := u.requireAccount(w, r, accountHome, true)
 	if a == nil {
+		return
+	}
+	f := a.totp()
+	keysOnly := f == nil && len(keyRows(a.factors)) > 0
+	switch {
+	case f == nil && !keysOnly:
+		u.renderError(w, r, errNoTOTP)
+		return
+	case keysOnly && !u.recentFactor(w, r, a, "/account/security/codes/regenerate"):
 		return
 	}
 	codes, hashes, err := u.newRecoveryCodes()
@@ -106,6 +123,14 @@ func (u *UI) regenerateCodes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	if keysOnly {
+		if err := u.dir.RegenerateRecoveryCodes(ctx, actor(r, a.user.ID, AccountClientID), a.user, hashes); err != nil {
+			u.serverError(w, r, "regenerating recovery codes failed", err)
+			return
+		}
+		u.renderRecoveryCodes(w, r, recoveryCodesPage{Codes: codes, Regenerated: true, ContinueURL: accountHome})
+		return
+	}
 	ok := u.checkActiveCode(w, r, a, f, r.PostForm.Get("code"), func(status int, msg string) {
 		u.renderRegenerate(w, r, status, regeneratePage{Error: msg})
 	}, func(tx *storage.Store) error {
