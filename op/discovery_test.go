@@ -153,3 +153,15 @@ func TestAuthorizationServerMetadataMatchesDiscovery(t *testing.T) {
 		}
 	})
 }
+
+// TestACRValuesFollowTheOfferedFactors: phr is listed only where security
+// keys are offered (TestSecurityKeysThroughTheWholeServer reads it from
+// discovery end to end).
+func TestACRValuesFollowTheOfferedFactors(t *testing.T) {
+	if got := ACRValuesSupported(false); !slices.Equal(got, []string{"urn:gatehouse:acr:pwd", "urn:gatehouse:acr:mfa"}) {
+		t.Errorf("without keys: %q", got)
+	}
+	if got := ACRValuesSupported(true); !slices.Equal(got, []string{"urn:gatehouse:acr:pwd", "urn:gatehouse:acr:mfa", "urn:gatehouse:acr:phr"}) {
+		t.Errorf("with keys: %q", got)
+	}
+}

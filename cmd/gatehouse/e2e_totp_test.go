@@ -69,7 +69,7 @@ func startConfiguredGatehouse(t testing.TB, dbURL string, key secretkey.Key, con
 		srv.startBackground(context.Background())
 	}
 	t.Cleanup(srv.stopBackground)
-	return &keyedGatehouse{gatehouse: &gatehouse{t: t, issuer: issuer, store: st}, key: key}
+	return &keyedGatehouse{gatehouse: &gatehouse{t: t, issuer: cfg.Issuer, store: st}, key: key}
 }
 
 func newSecretKey(t testing.TB) secretkey.Key {
