@@ -65,7 +65,14 @@ type envOption func(*envOptions)
 type envOptions struct {
 	trusted []netip.Prefix
 	keys    bool
+	// localhost: the issuer is the test server itself, at localhost, as
+	// a real browser's security keys need it to be.
+	localhost bool
 }
+
+// servedAtLocalhost makes the issuer http://localhost:PORT, the test
+// server's own address.
+func servedAtLocalhost() envOption { return func(o *envOptions) { o.localhost = true } }
 
 // withSecurityKeys offers security keys and passkeys.
 func withSecurityKeys() envOption { return func(o *envOptions) { o.keys = true } }
@@ -90,11 +97,16 @@ func newEnv(t *testing.T, store *storage.Store, opts ...envOption) *testEnv {
 		hasher:   password.NewHasher(password.DefaultParams, 0),
 		registry: prometheus.NewRegistry(),
 	}}
+	ts := httptest.NewUnstartedServer(nil)
 	cfg := Config{
 		Issuer:        "http://localhost:8080",
 		SessionCookie: testCookie,
 		Metrics:       e.registry,
 		CallbackURL:   testCallbackURL,
+	}
+	if o.localhost {
+		_, port, _ := strings.Cut(ts.Listener.Addr().String(), ":")
+		cfg.Issuer = "http://localhost:" + port
 	}
 	var err error
 	if o.keys {
@@ -119,7 +131,12 @@ func newEnv(t *testing.T, store *storage.Store, opts ...envOption) *testEnv {
 		io.WriteString(w, `<!doctype html><title>Callback</title><p id="callback">The provider's callback was reached.</p>`)
 	})
 	e.handler = r
-	e.http = httptest.NewServer(r)
+	ts.Config.Handler = r
+	ts.Start()
+	if o.localhost {
+		ts.URL = cfg.Issuer
+	}
+	e.http = ts
 	t.Cleanup(e.http.Close)
 
 	e.app = &storage.Client{

@@ -23,7 +23,7 @@ import (
 func keyListed(t *testing.T, doc *html.Node) []string {
 	t.Helper()
 	var out []string
-	for _, li := range find(doc, func(n *html.Node) bool { c, _ := attr(n, "class"); return c == "session key" }) {
+	for _, li := range find(doc, func(n *html.Node) bool { c, _ := attr(n, "class"); return c == "session key-row" }) {
 		out = append(out, text(find(li, func(n *html.Node) bool { c, _ := attr(n, "class"); return c == "factor-name" })[0]))
 	}
 	return out
