@@ -9,8 +9,11 @@ import (
 )
 
 // hasFactor is true for a membership row m whose user has a confirmed
-// second factor.
-const hasFactor = `EXISTS (SELECT 1 FROM factors f WHERE f.user_id = m.user_id AND f.confirmed_at IS NOT NULL)`
+// second factor that its organisation accepts: a security key, or any
+// factor unless the organisation allows keys alone (a phishing-resistant
+// minimum, where an app does not count).
+const hasFactor = `EXISTS (SELECT 1 FROM factors f WHERE f.user_id = m.user_id AND f.confirmed_at IS NOT NULL
+	AND (f.kind = 'webauthn' OR NOT EXISTS (SELECT 1 FROM orgs o WHERE o.id = m.org_id AND o.allowed_factors <> '' AND o.allowed_factors NOT LIKE '%totp%')))`
 
 // Compliance counts an organisation's members by second factor.
 type Compliance struct {

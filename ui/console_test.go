@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/storage"
 	"github.com/gatehouse-id/gatehouse/storage/storagetest"
 )
@@ -123,6 +124,18 @@ func TestConsoleCompliance(t *testing.T) {
 		}
 		if v, _ := attr(bar, "value"); v != "2" {
 			t.Errorf("bar value %q, want 2 enrolled", v)
+		}
+
+		// Under a phishing-resistant minimum an app no longer counts: the
+		// owner and the admin, who have apps, are not enrolled; a key is.
+		c.org.Policy.AllowedFactors = "webauthn"
+		must(t, store.Orgs().SetPolicy(context.Background(), c.org.ID, c.org.Policy))
+		must(t, store.Factors().CreateConfirmed(context.Background(), &storage.Factor{ID: storage.NewFactorID(), UserID: c.member.ID,
+			Kind: mfa.FactorWebAuthn, CredentialID: []byte("mia's key"), Credential: []byte("{}")}))
+		got, err := c.ui.dir.OrgCompliance(context.Background(), c.org, now)
+		must(t, err)
+		if got.Enrolled != 1 || got.Overdue != 3 {
+			t.Errorf("keys alone: %+v, want mia's key enrolled and the owner, the admin and the flagged member overdue", got)
 		}
 	})
 }
