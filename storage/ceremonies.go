@@ -25,8 +25,14 @@ type Ceremonies struct{ q queryer }
 // Ceremonies returns the WebAuthn ceremony repository.
 func (s *Store) Ceremonies() Ceremonies { return Ceremonies{s.q} }
 
-// Create stores a ceremony begun.
+// Create stores a ceremony begun, in place of any other of the same
+// purpose, sign-in and user: a page shown again starts a new challenge and
+// the old one stops working, so reloads never pile ceremonies up.
 func (r Ceremonies) Create(ctx context.Context, c *Ceremony) error {
+	if _, err := r.q.ExecContext(ctx, `DELETE FROM webauthn_ceremonies WHERE request_id = $1 AND purpose = $2
+		AND (user_id = $3 OR (user_id IS NULL AND $3 IS NULL))`, c.RequestID, c.Purpose, c.UserID); err != nil {
+		return wrap(err, "replace ceremony")
+	}
 	_, err := r.q.ExecContext(ctx, `INSERT INTO webauthn_ceremonies (id_hash, purpose, user_id, request_id, state, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, c.IDHash, c.Purpose, c.UserID, c.RequestID, c.State, c.ExpiresAt.UTC())
 	return wrap(err, "create ceremony")

@@ -39,6 +39,7 @@ const (
 	msgPasskeyRefused = "This passkey cannot sign you in. Sign in with your email and password, or ask your administrator."
 	msgKeyNotAdded    = "Your browser's answer could not be verified, so no key was added. Try again."
 	msgKeyName        = "Give the key a name of at most 64 characters, without line breaks."
+	msgKeyRegistered  = "This key is already registered. Use another one."
 )
 
 // keyCeremony is a WebAuthn ceremony as a page carries it: its id, posted

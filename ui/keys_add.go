@@ -115,7 +115,7 @@ func (u *UI) finishKeyAdd(w http.ResponseWriter, r *http.Request, k keyAdding, n
 	err = u.dir.AddKey(ctx, actor(r, user.ID, k.clientID()), user, f, hashes, k.bs.grant)
 	switch {
 	case errors.Is(err, directory.ErrHasFactor):
-		refuse(http.StatusConflict, &keyRefusal{"key_registered_already", messages409Key})
+		refuse(http.StatusConflict, &keyRefusal{"key_registered_already", msgKeyRegistered})
 		return
 	case errors.Is(err, directory.ErrGrantNeeded):
 		u.renderReenroll(w, r, http.StatusForbidden, user, buttonForm{Action: accountReenrollPath}, "", "")
@@ -131,9 +131,6 @@ func (u *UI) finishKeyAdd(w http.ResponseWriter, r *http.Request, k keyAdding, n
 	}
 	u.renderRecoveryCodes(w, r, recoveryCodesPage{Codes: codes, ContinueURL: next, InSignIn: k.requestID != ""})
 }
-
-// messages409Key refuses a key that is registered already.
-const messages409Key = "This key is already registered. Use another one."
 
 // codesForNewFactor makes recovery codes when the user has no factor yet
 // (fs): the first factor a user adds, whatever its kind, issues them. Nil
@@ -245,12 +242,7 @@ func (u *UI) accountKey(w http.ResponseWriter, r *http.Request, id, returnTo str
 	if a == nil {
 		return nil, nil
 	}
-	var f *storage.Factor
-	for i := range a.factors {
-		if a.factors[i].Kind == mfa.FactorWebAuthn && a.factors[i].ID == id {
-			f = &a.factors[i]
-		}
-	}
+	f := a.key(id)
 	if f == nil {
 		u.renderError(w, r, errNoKey)
 		return nil, nil
@@ -269,6 +261,16 @@ func (u *UI) recentFactor(w http.ResponseWriter, r *http.Request, a *accountSess
 		return false
 	}
 	return true
+}
+
+// key is the user's security key with this id, or nil.
+func (a *accountSession) key(id string) *storage.Factor {
+	for i := range a.factors {
+		if a.factors[i].Kind == mfa.FactorWebAuthn && a.factors[i].ID == id {
+			return &a.factors[i]
+		}
+	}
+	return nil
 }
 
 var errNoKey = pageError{http.StatusNotFound, "No such security key",
@@ -339,13 +341,7 @@ func (u *UI) renameKey(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	id := r.PostForm.Get("key")
-	var f *storage.Factor
-	for i := range a.factors {
-		if a.factors[i].Kind == mfa.FactorWebAuthn && a.factors[i].ID == id {
-			f = &a.factors[i]
-		}
-	}
+	f := a.key(r.PostForm.Get("key"))
 	if f == nil {
 		u.renderError(w, r, errNoKey)
 		return

@@ -2,10 +2,6 @@ package ui
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"net/http"
 	"net/url"
 	"testing"
@@ -16,6 +12,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/mfa/webauthn"
+	"github.com/gatehouse-id/gatehouse/mfa/webauthn/webauthntest"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -29,63 +26,30 @@ func keysEnv(t *testing.T, store *storage.Store) *testEnv {
 // theBrowser is where the issuer's pages run, as the key sees them.
 var theBrowser = virtualwebauthn.RelyingParty{Name: "Gatehouse", ID: "localhost", Origin: "http://localhost:8080"}
 
-// device is a software authenticator with one credential, as a security
-// key or a phone's passkey would be.
-type device struct {
-	auth virtualwebauthn.Authenticator
-	cred virtualwebauthn.Credential
-}
+// device is a software security key or passkey of one user.
+type device struct{ *webauthntest.Key }
 
 // newDevice is a key for user; synced makes it a passkey that is backed
 // up (a synced passkey).
 func newDevice(user *storage.User, synced bool) *device {
-	return &device{
-		auth: virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(user.ID), BackupEligible: synced, BackupState: synced}),
-		cred: newKeyCredential(),
-	}
-}
-
-// newKeyCredential is a P-256 credential whose public key coordinates are
-// both 32 bytes long: the software authenticator encodes them without
-// their leading zero bytes, which a relying party rightly refuses.
-func newKeyCredential() virtualwebauthn.Credential {
-	for {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 {
-			continue
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			panic(err)
-		}
-		return virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der)
-	}
+	return &device{webauthntest.New(theBrowser.Origin, []byte(user.ID), synced)}
 }
 
 // create answers a registration's options as navigator.credentials.create.
 func (d *device) create(t testing.TB, options string) string {
 	t.Helper()
-	o, err := virtualwebauthn.ParseAttestationOptions(options)
+	resp, err := d.Create(options)
 	must(t, err)
-	return virtualwebauthn.CreateAttestationResponse(theBrowser, d.auth, d.cred, *o)
+	return resp
 }
 
 // get answers a sign-in's options as navigator.credentials.get, with the
 // next signature counter.
 func (d *device) get(t testing.TB, options string) string {
 	t.Helper()
-	return d.getAt(t, theBrowser, options)
-}
-
-func (d *device) getAt(t testing.TB, rp virtualwebauthn.RelyingParty, options string) string {
-	t.Helper()
-	o, err := virtualwebauthn.ParseAssertionOptions(options)
+	resp, err := d.Get(options)
 	must(t, err)
-	d.cred.Counter++
-	return virtualwebauthn.CreateAssertionResponse(rp, d.auth, d.cred, *o)
+	return resp
 }
 
 // keyForm is a page's WebAuthn form: where it posts and what it carries.

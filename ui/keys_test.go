@@ -73,7 +73,7 @@ func TestSecurityKeysFromTheSettings(t *testing.T) {
 			t.Fatalf("the first key showed %d recovery codes, want 10", len(codes))
 		}
 		keys := e.keys(e.user)
-		if len(keys) != 1 || keys[0].Name != "Blue key" || string(keys[0].CredentialID) != string(key.cred.ID) {
+		if len(keys) != 1 || keys[0].Name != "Blue key" || string(keys[0].CredentialID) != string(key.Cred.ID) {
 			t.Fatalf("keys %+v", keys)
 		}
 		if got := e.userEvents(directory.EventKeyAdded, e.user); len(got) != 1 {
@@ -105,7 +105,7 @@ func TestSecurityKeysFromTheSettings(t *testing.T) {
 		f := readKeyForm(t, resp, "create")
 		o, err := virtualwebauthn.ParseAttestationOptions(f.options)
 		must(t, err)
-		if !key.cred.IsExcludedForAttestation(*o) || !phone.cred.IsExcludedForAttestation(*o) {
+		if !key.Cred.IsExcludedForAttestation(*o) || !phone.Cred.IsExcludedForAttestation(*o) {
 			t.Error("the registration does not exclude the keys the user has")
 		}
 		wantStatus(t, e.answer(f, key.create(t, f.options), "name", "again"), http.StatusConflict)
@@ -205,12 +205,12 @@ func TestKeyRegistrationBadInput(t *testing.T) {
 			{"wrong origin", func() *http.Response {
 				f := fresh()
 				o, _ := virtualwebauthn.ParseAttestationOptions(f.options)
-				return e.answer(f, virtualwebauthn.CreateAttestationResponse(evil, key.auth, key.cred, *o))
+				return e.answer(f, virtualwebauthn.CreateAttestationResponse(evil, key.Auth, key.Cred, *o))
 			}, "registration_refused"},
 			{"wrong rp id", func() *http.Response {
 				f := fresh()
 				o, _ := virtualwebauthn.ParseAttestationOptions(f.options)
-				return e.answer(f, virtualwebauthn.CreateAttestationResponse(virtualwebauthn.RelyingParty{ID: "evil.example", Origin: theBrowser.Origin}, key.auth, key.cred, *o))
+				return e.answer(f, virtualwebauthn.CreateAttestationResponse(virtualwebauthn.RelyingParty{ID: "evil.example", Origin: theBrowser.Origin}, key.Auth, key.Cred, *o))
 			}, "registration_refused"},
 			{"malformed", func() *http.Response { return e.answer(fresh(), `{"id":"AA","type":"public-key","response":{}}`) }, "registration_refused"},
 			{"empty", func() *http.Response { return e.answer(fresh(), "") }, "malformed"},
@@ -287,12 +287,12 @@ func TestSecurityKeyAtTheSecondFactorStep(t *testing.T) {
 		form := readKeyForm(t, b.get(keyStepURL(a.ID)), "get")
 		o, err := virtualwebauthn.ParseAssertionOptions(form.options)
 		must(t, err)
-		if !slices.Equal(o.AllowCredentials, []string{base64.RawURLEncoding.EncodeToString(key.cred.ID)}) || o.RelyingPartyID != "localhost" {
+		if !slices.Equal(o.AllowCredentials, []string{base64.RawURLEncoding.EncodeToString(key.Cred.ID)}) || o.RelyingPartyID != "localhost" {
 			t.Errorf("options %+v: want the user's key and the issuer's host", o)
 		}
 		// Another key claiming this key's id: a wrong answer, counted.
 		clone := newDevice(e.user, false)
-		clone.cred.ID = key.cred.ID
+		clone.Cred.ID = key.Cred.ID
 		resp = b.answer(form, clone.get(t, form.options))
 		wantStatus(t, resp, http.StatusUnauthorized)
 		if got := formError(page(t, resp)); got != msgKeyRefused {
@@ -322,8 +322,8 @@ func TestSecurityKeyAtTheSecondFactorStep(t *testing.T) {
 			t.Errorf("%d failures after a success", n)
 		}
 		stored := e.keys(e.user)[0]
-		if stored.LastUsedStep != int64(key.cred.Counter) || stored.LastUsedAt == nil {
-			t.Errorf("stored counter %d (last used %v), want %d", stored.LastUsedStep, stored.LastUsedAt, key.cred.Counter)
+		if stored.LastUsedStep != int64(key.Cred.Counter) || stored.LastUsedAt == nil {
+			t.Errorf("stored counter %d (last used %v), want %d", stored.LastUsedStep, stored.LastUsedAt, key.Cred.Counter)
 		}
 		if got := e.userEvents(directory.EventSecondFactorOK, e.user); len(got) != 1 || !strings.Contains(string(got[0].Details), f.ID) {
 			t.Errorf("second-factor events %+v", got)
@@ -336,7 +336,7 @@ func TestSecurityKeyAtTheSecondFactorStep(t *testing.T) {
 		// A counter that goes back: a cloned key, refused and recorded.
 		b2, a2 := e.atKeyStep(t, e.user, nil)
 		form = readKeyForm(t, b2.get(keyStepURL(a2.ID)), "get")
-		key.cred.Counter = 0
+		key.Cred.Counter = 0
 		resp = b2.answer(form, key.get(t, form.options))
 		wantStatus(t, resp, http.StatusUnauthorized)
 		if got := formError(page(t, resp)); got != msgKeyCounter {
@@ -373,13 +373,13 @@ func TestKeyStepBadInput(t *testing.T) {
 				f := fresh()
 				o, _ := virtualwebauthn.ParseAssertionOptions(f.options)
 				o.AllowCredentials = nil
-				return b.answer(f, virtualwebauthn.CreateAssertionResponse(theBrowser, bobKey.auth, bobKey.cred, *o))
+				return b.answer(f, virtualwebauthn.CreateAssertionResponse(theBrowser, bobKey.Auth, bobKey.Cred, *o))
 			}},
 			{"unknown key", "unknown_key", func() *http.Response {
 				f := fresh()
 				o, _ := virtualwebauthn.ParseAssertionOptions(f.options)
 				stranger := newDevice(e.user, false)
-				return b.answer(f, virtualwebauthn.CreateAssertionResponse(theBrowser, stranger.auth, stranger.cred, *o))
+				return b.answer(f, virtualwebauthn.CreateAssertionResponse(theBrowser, stranger.Auth, stranger.Cred, *o))
 			}},
 			{"no challenge", "challenge_unknown", func() *http.Response {
 				f := fresh()
@@ -461,7 +461,7 @@ func TestPasskeySignIn(t *testing.T) {
 		}
 
 		// Without user verification: no sign-in, and no guess counted.
-		phone.auth.Options.UserNotVerified = true
+		phone.Auth.Options.UserNotVerified = true
 		b = e.browser(t)
 		a = b.addAuthRequest(nil)
 		form = passkeyForm(b, a.ID)
@@ -474,12 +474,12 @@ func TestPasskeySignIn(t *testing.T) {
 			t.Errorf("cookie %q, %d failures: want neither", b.cookie(), b.mfaFailures(e.user))
 		}
 		wantRefusal(t, e, e.user.ID, "no_user_verification")
-		phone.auth.Options.UserNotVerified = false
+		phone.Auth.Options.UserNotVerified = false
 
 		// A wrong signature for a known passkey counts; ten lock it, and a
 		// locked account is refused even the right passkey.
 		clone := newDevice(e.user, true)
-		clone.cred.ID = phone.cred.ID
+		clone.Cred.ID = phone.Cred.ID
 		for i := range 10 {
 			form = passkeyForm(b, a.ID)
 			resp = b.answer(form, clone.get(t, form.options))

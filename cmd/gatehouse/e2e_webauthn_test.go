@@ -2,10 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -13,53 +9,21 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/descope/virtualwebauthn"
 	"golang.org/x/net/html"
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/mfa/webauthn"
+	"github.com/gatehouse-id/gatehouse/mfa/webauthn/webauthntest"
 	"github.com/gatehouse-id/gatehouse/storage"
 	"github.com/gatehouse-id/gatehouse/storage/storagetest"
 )
 
-// securityKey is a user's software authenticator with one credential.
-type securityKey struct {
-	rp   virtualwebauthn.RelyingParty
-	auth virtualwebauthn.Authenticator
-	cred virtualwebauthn.Credential
-}
-
-// p256Credential is a P-256 credential whose public key coordinates are
-// both 32 bytes long: the software authenticator drops their leading zero
-// bytes, which a relying party rightly refuses.
-func p256Credential() virtualwebauthn.Credential {
-	for {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		if len(k.X.Bytes()) == 32 && len(k.Y.Bytes()) == 32 {
-			der, err := x509.MarshalPKCS8PrivateKey(k)
-			if err != nil {
-				panic(err)
-			}
-			return virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der)
-		}
-	}
-}
-
 // addSecurityKey registers a new key for user, as the settings would:
 // through the relying party of the server's issuer, stored as a factor.
-func (g *keyedGatehouse) addSecurityKey(user *storage.User, synced bool) *securityKey {
+func (g *keyedGatehouse) addSecurityKey(user *storage.User, synced bool) *webauthntest.Key {
 	g.t.Helper()
-	iss, _ := url.Parse(g.issuer)
-	k := &securityKey{
-		rp: virtualwebauthn.RelyingParty{Name: "Gatehouse", ID: iss.Hostname(), Origin: iss.Scheme + "://" + iss.Host},
-		auth: virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{
-			UserHandle: []byte(user.ID), BackupEligible: synced, BackupState: synced}),
-		cred: p256Credential(),
-	}
+	k := webauthntest.New(g.issuer, []byte(user.ID), synced)
 	rp, err := webauthn.New(g.issuer, "Gatehouse")
 	if err != nil {
 		g.t.Fatal(err)
@@ -69,11 +33,11 @@ func (g *keyedGatehouse) addSecurityKey(user *storage.User, synced bool) *securi
 	if err != nil {
 		g.t.Fatal(err)
 	}
-	o, err := virtualwebauthn.ParseAttestationOptions(string(c.Options))
+	resp, err := k.Create(string(c.Options))
 	if err != nil {
 		g.t.Fatal(err)
 	}
-	key, err := rp.FinishRegistration(wu, c.State, []byte(virtualwebauthn.CreateAttestationResponse(k.rp, k.auth, k.cred, *o)))
+	key, err := rp.FinishRegistration(wu, c.State, []byte(resp))
 	if err != nil {
 		g.t.Fatal(err)
 	}
@@ -88,7 +52,7 @@ func (g *keyedGatehouse) addSecurityKey(user *storage.User, synced bool) *securi
 // useKey answers the page's form marked data-webauthn=mode with the key,
 // as the page's script would: the options go to the authenticator, its
 // answer is posted with the form's fields.
-func (k *securityKey) use(t *testing.T, b *browser, p page, mode string) page {
+func useKey(t *testing.T, k *webauthntest.Key, b *browser, p page, mode string) page {
 	t.Helper()
 	doc, err := html.Parse(strings.NewReader(p.body))
 	if err != nil {
@@ -109,20 +73,13 @@ func (k *securityKey) use(t *testing.T, b *browser, p page, mode string) page {
 			values.Set(attr(n, "name"), attr(n, "value"))
 		}
 	}
-	var response string
+	answer := k.Get
 	if mode == "create" {
-		o, err := virtualwebauthn.ParseAttestationOptions(attr(form, "data-options"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		response = virtualwebauthn.CreateAttestationResponse(k.rp, k.auth, k.cred, *o)
-	} else {
-		o, err := virtualwebauthn.ParseAssertionOptions(attr(form, "data-options"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		k.cred.Counter++
-		response = virtualwebauthn.CreateAssertionResponse(k.rp, k.auth, k.cred, *o)
+		answer = k.Create
+	}
+	response, err := answer(attr(form, "data-options"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	values.Set("response", response)
 	target, _ := url.Parse(attr(form, "action"))
@@ -176,7 +133,7 @@ func TestSecurityKeysThroughTheWholeServer(t *testing.T) {
 			if keyStep.url.Path != "/login/key" || !strings.Contains(keyStep.body, `id="use-app"`) {
 				t.Fatalf("after the password: %d at %s", keyStep.status, keyStep.url)
 			}
-			got := f.finish(key.use(t, b, keyStep, "get"))
+			got := f.finish(useKey(t, key, b, keyStep, "get"))
 			if !slices.Equal(got.claims.AMR, []string{"pwd", "hwk", "user", "mfa"}) || got.claims.ACR != acrPHR {
 				t.Fatalf("amr %v acr %q", got.claims.AMR, got.claims.ACR)
 			}
@@ -196,7 +153,7 @@ func TestSecurityKeysThroughTheWholeServer(t *testing.T) {
 			if !isPasswordPage(p) || !strings.Contains(p.body, `autocomplete="username webauthn"`) {
 				t.Fatalf("the password page does not offer passkeys:\n%.1500s", p.body)
 			}
-			got = f.finish(phone.use(t, b, p, "passkey"))
+			got = f.finish(useKey(t, phone, b, p, "passkey"))
 			if got.id.Subject != grace.ID || !slices.Equal(got.claims.AMR, []string{"swk", "user", "mfa"}) || got.claims.ACR != acrPHR {
 				t.Fatalf("passkey sign-in: sub %q amr %v acr %q", got.id.Subject, got.claims.AMR, got.claims.ACR)
 			}
@@ -214,7 +171,7 @@ func TestSecurityKeysThroughTheWholeServer(t *testing.T) {
 			if strings.Contains(keyStep.body, `id="use-app"`) {
 				t.Error("the app is offered where only a key meets the request")
 			}
-			if got := f.finish(key.use(t, b, keyStep, "get")); got.claims.ACR != acrPHR {
+			if got := f.finish(useKey(t, key, b, keyStep, "get")); got.claims.ACR != acrPHR {
 				t.Errorf("essential phr: acr %q", got.claims.ACR)
 			}
 		})

@@ -2,10 +2,6 @@ package webauthn_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -15,6 +11,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/mfa/webauthn"
+	"github.com/gatehouse-id/gatehouse/mfa/webauthn/webauthntest"
 )
 
 const issuer = "https://id.example.com"
@@ -29,54 +26,32 @@ func newRP(t *testing.T) *webauthn.RelyingParty {
 }
 
 // device is a software authenticator holding one credential.
-type device struct {
-	auth virtualwebauthn.Authenticator
-	cred virtualwebauthn.Credential
-}
+type device struct{ *webauthntest.Key }
 
 func newDevice(opts virtualwebauthn.AuthenticatorOptions) *device {
-	return &device{auth: virtualwebauthn.NewAuthenticatorWithOptions(opts), cred: newCredential()}
-}
-
-// newCredential is a P-256 credential whose public key coordinates are
-// both 32 bytes long: the software authenticator encodes them without
-// their leading zero bytes, which a relying party rightly refuses.
-func newCredential() virtualwebauthn.Credential {
-	for {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 {
-			continue
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			panic(err)
-		}
-		return virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der)
-	}
+	d := &device{webauthntest.New(issuer, opts.UserHandle, false)}
+	d.Auth = virtualwebauthn.NewAuthenticatorWithOptions(opts)
+	return d
 }
 
 var browserAt = virtualwebauthn.RelyingParty{Name: "Gatehouse", ID: "id.example.com", Origin: "https://id.example.com"}
 
 func (d *device) create(t *testing.T, rp virtualwebauthn.RelyingParty, options []byte) []byte {
 	t.Helper()
-	o, err := virtualwebauthn.ParseAttestationOptions(string(options))
+	resp, err := d.CreateAt(rp, string(options))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []byte(virtualwebauthn.CreateAttestationResponse(rp, d.auth, d.cred, *o))
+	return []byte(resp)
 }
 
 func (d *device) get(t *testing.T, rp virtualwebauthn.RelyingParty, options []byte) []byte {
 	t.Helper()
-	o, err := virtualwebauthn.ParseAssertionOptions(string(options))
+	resp, err := d.GetAt(rp, string(options))
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.cred.Counter++
-	return []byte(virtualwebauthn.CreateAssertionResponse(rp, d.auth, d.cred, *o))
+	return []byte(resp)
 }
 
 func register(t *testing.T, rp *webauthn.RelyingParty, u webauthn.User, d *device) webauthn.Key {
@@ -144,7 +119,7 @@ func TestRegistrationAndTheKeyStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(key.CredentialID) != string(d.cred.ID) || key.Synced || len(key.Record) == 0 {
+	if string(key.CredentialID) != string(d.Cred.ID) || key.Synced || len(key.Record) == 0 {
 		t.Errorf("key %+v: want the device's credential, not synced", key)
 	}
 	// A second registration excludes the first key.
@@ -154,7 +129,7 @@ func TestRegistrationAndTheKeyStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	o2, _ := virtualwebauthn.ParseAttestationOptions(string(c2.Options))
-	if !d.cred.IsExcludedForAttestation(*o2) {
+	if !d.Cred.IsExcludedForAttestation(*o2) {
 		t.Error("the second registration does not exclude the key already registered")
 	}
 
@@ -174,7 +149,7 @@ func TestRegistrationAndTheKeyStep(t *testing.T) {
 		t.Errorf("proof %+v, want counter 1, hwk and user", p)
 	}
 	// The same counter again: a cloned key.
-	d.cred.Counter = 0
+	d.Cred.Counter = 0
 	ch, _ = f.Begin(ctx, mfa.Subject{UserID: "user-1", Credentials: user.Credentials})
 	_, err = f.Finish(ctx, mfa.Answer{Secret: key.Record, LastUsed: 1, State: ch.State, Response: string(d.get(t, browserAt, ch.Options))})
 	if !errors.Is(err, mfa.ErrCounterWentBack) || !errors.Is(err, mfa.ErrWrongAnswer) {
@@ -200,7 +175,7 @@ func TestSyncedPasskeyAndPasskeySignIn(t *testing.T) {
 	}
 	resp := d.get(t, browserAt, c.Options)
 	a, err := webauthn.ReadAssertion(resp)
-	if err != nil || string(a.CredentialID) != string(d.cred.ID) || string(a.UserHandle) != "user-2" {
+	if err != nil || string(a.CredentialID) != string(d.Cred.ID) || string(a.UserHandle) != "user-2" {
 		t.Fatalf("ReadAssertion = %+v, %v", a, err)
 	}
 	p, err := webauthn.Factor{RP: rp}.Finish(ctx, mfa.Answer{Secret: key.Record, LastUsed: key.Counter, State: c.State, Response: string(resp)})
@@ -215,7 +190,7 @@ func TestSyncedPasskeyAndPasskeySignIn(t *testing.T) {
 	}
 	// Without user verification the key still proves possession, but the
 	// proof lacks "user", so it is no sign-in on its own.
-	d.auth.Options.UserNotVerified = true
+	d.Auth.Options.UserNotVerified = true
 	c, _ = rp.BeginPasskey()
 	p, err = webauthn.Factor{RP: rp}.Finish(ctx, mfa.Answer{Secret: key.Record, LastUsed: 1, State: c.State, Response: string(d.get(t, browserAt, c.Options))})
 	if err != nil || slices.Contains(p.Methods, mfa.AMRUser) {
@@ -277,7 +252,7 @@ func TestBadAnswers(t *testing.T) {
 
 	t.Run("assertion", func(t *testing.T) {
 		stranger := newDevice(virtualwebauthn.AuthenticatorOptions{UserHandle: user.Handle})
-		stranger.cred.ID = d.cred.ID // claims the registered key's id, signs with another key
+		stranger.Cred.ID = d.Cred.ID // claims the registered key's id, signs with another key
 		for name, tc := range map[string]struct {
 			answer func(c mfa.Challenge) []byte
 			want   error
@@ -294,7 +269,7 @@ func TestBadAnswers(t *testing.T) {
 		} {
 			t.Run(name, func(t *testing.T) {
 				c := begin()
-				_, err := f.Finish(ctx, mfa.Answer{Secret: key.Record, LastUsed: int64(d.cred.Counter), State: c.State, Response: string(tc.answer(c))})
+				_, err := f.Finish(ctx, mfa.Answer{Secret: key.Record, LastUsed: int64(d.Cred.Counter), State: c.State, Response: string(tc.answer(c))})
 				if !errors.Is(err, tc.want) {
 					t.Errorf("Finish: %v, want %v", err, tc.want)
 				}
@@ -308,8 +283,8 @@ func TestBadAnswers(t *testing.T) {
 		// A passkey answered by another user's key.
 		c, _ := rp.BeginPasskey()
 		mallory := newDevice(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte("user-4")})
-		mallory.cred = d.cred
-		if _, err := f.Finish(ctx, mfa.Answer{Secret: key.Record, LastUsed: int64(d.cred.Counter), State: c.State, Response: string(mallory.get(t, browserAt, c.Options))}); !errors.Is(err, mfa.ErrWrongAnswer) {
+		mallory.Cred = d.Cred
+		if _, err := f.Finish(ctx, mfa.Answer{Secret: key.Record, LastUsed: int64(d.Cred.Counter), State: c.State, Response: string(mallory.get(t, browserAt, c.Options))}); !errors.Is(err, mfa.ErrWrongAnswer) {
 			t.Errorf("another user's handle: %v, want ErrWrongAnswer", err)
 		}
 	})

@@ -22,6 +22,9 @@ CREATE TABLE webauthn_ceremonies (
     expires_at  TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX webauthn_ceremonies_expiry ON webauthn_ceremonies (expires_at);
+-- A new ceremony replaces the one of the same page (purpose, sign-in and
+-- user), so that reloading a page never piles them up.
+CREATE INDEX webauthn_ceremonies_page ON webauthn_ceremonies (request_id, purpose);
 
 -- +goose Down
 DROP TABLE webauthn_ceremonies;

@@ -17,6 +17,7 @@ func keyTests() []namedTest {
 		{"Factors/KeyCounterUsedOnceAcrossCallers", testKeyCounter},
 		{"Ceremonies/TakenOnceAcrossCallers", testCeremoniesTakenOnce},
 		{"Ceremonies/ExpiredAreRefused", testCeremoniesExpired},
+		{"Ceremonies/ANewOneReplacesThePagesOld", testCeremoniesReplaced},
 	}
 }
 
@@ -85,11 +86,17 @@ func testKeyCounter(t *testing.T, s *storage.Store) {
 	}
 }
 
-func newCeremony(t *testing.T, s *storage.Store, userID *string, expires time.Time) []byte {
+// newCeremony begins a registration for userID in the sign-in "req", or
+// in the one named.
+func newCeremony(t *testing.T, s *storage.Store, userID *string, expires time.Time, request ...string) []byte {
 	t.Helper()
 	_, digest := storage.NewSecret()
+	req := "req"
+	if len(request) > 0 {
+		req = request[0]
+	}
 	must(t, s.Ceremonies().Create(context.Background(), &storage.Ceremony{IDHash: digest, Purpose: "register", UserID: userID,
-		RequestID: "req", State: []byte(`{"challenge":"c"}`), ExpiresAt: expires}))
+		RequestID: req, State: []byte(`{"challenge":"c"}`), ExpiresAt: expires}))
 	return digest
 }
 
@@ -132,11 +139,11 @@ func testCeremoniesTakenOnce(t *testing.T, s *storage.Store) {
 func testCeremoniesExpired(t *testing.T, s *storage.Store) {
 	ctx := context.Background()
 	now := time.Now()
-	expired := newCeremony(t, s, nil, now.Add(-time.Second))
+	expired := newCeremony(t, s, nil, now.Add(-time.Second), "r1")
 	_, err := s.Ceremonies().Take(ctx, expired, now)
 	wantErr(t, err, storage.ErrNotFound)
-	newCeremony(t, s, nil, now.Add(-time.Hour))
-	live := newCeremony(t, s, nil, now.Add(time.Hour))
+	newCeremony(t, s, nil, now.Add(-time.Hour), "r2")
+	live := newCeremony(t, s, nil, now.Add(time.Hour), "r3")
 	n, err := s.Ceremonies().DeleteExpired(ctx, now, 100)
 	must(t, err)
 	if n != 1 {
@@ -145,4 +152,27 @@ func testCeremoniesExpired(t *testing.T, s *storage.Store) {
 	if _, err := s.Ceremonies().Take(ctx, live, now); err != nil {
 		t.Errorf("a live ceremony was deleted: %v", err)
 	}
+}
+
+func testCeremoniesReplaced(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	u := newUser(t, s, "reload@example.com")
+	other := newUser(t, s, "other-reload@example.com")
+	later := time.Now().Add(time.Hour)
+	first := newCeremony(t, s, &u.ID, later)
+	theirs := newCeremony(t, s, &other.ID, later)
+	anon := newCeremony(t, s, nil, later)
+	second := newCeremony(t, s, &u.ID, later)
+	_, err := s.Ceremonies().Take(ctx, first, time.Now())
+	wantErr(t, err, storage.ErrNotFound)
+	for name, digest := range map[string][]byte{"the new one": second, "another user's": theirs, "a passkey sign-in's": anon} {
+		if _, err := s.Ceremonies().Take(ctx, digest, time.Now()); err != nil {
+			t.Errorf("%s was replaced: %v", name, err)
+		}
+	}
+	// Passkey sign-ins of one request replace each other too.
+	a := newCeremony(t, s, nil, later)
+	newCeremony(t, s, nil, later)
+	_, err = s.Ceremonies().Take(ctx, a, time.Now())
+	wantErr(t, err, storage.ErrNotFound)
 }
