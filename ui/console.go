@@ -301,7 +301,7 @@ func factorLabel(k mfa.FactorKind) string {
 	case mfa.FactorTOTP:
 		return factorName
 	case mfa.FactorWebAuthn:
-		return "Security key"
+		return "Security key or passkey"
 	}
 	return string(k)
 }

@@ -519,3 +519,28 @@ func TestPasskeySignIn(t *testing.T) {
 		}
 	})
 }
+
+// TestAppAfterAKey: the first factor brought the recovery codes; an app
+// added after a key keeps them, and the app's page offers the key back.
+func TestAppAfterAKey(t *testing.T) {
+	storagetest.EachBackend(t, func(t *testing.T, store *storage.Store) {
+		e := keysEnv(t, store)
+		e.addKey(e.user, newDevice(e.user, false), "YubiKey")
+		must(t, store.RecoveryCodes().Replace(context.Background(), e.user.ID, [][]byte{[]byte("one"), []byte("two")}))
+		e.signInAs(e.user, time.Now(), "pwd", "hwk", "user", "mfa")
+		p := e.startAccountEnrollment(false)
+		resp := e.post("/account/security/totp/confirm", url.Values{
+			"enrollment": {p.enrollment}, "code": {enrollTestCode(p.secret, currentStep()-1)}})
+		wantRedirect(t, resp, accountHome+"?done=app-added")
+		if e.totpFactor(e.user) == nil {
+			t.Fatal("the app was not added")
+		}
+		if n := e.remainingCodes(e.user); n != 2 {
+			t.Errorf("%d recovery codes, want the two the key came with", n)
+		}
+		// The session proved the app too.
+		if s := e.session(e.cookie()); !slices.Equal(s.AMR, []string{"pwd", "hwk", "user", "otp", "mfa"}) {
+			t.Errorf("amr %q", s.AMR)
+		}
+	})
+}

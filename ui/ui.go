@@ -135,6 +135,9 @@ func New(cfg Config, store *storage.Store, hasher *password.Hasher) (*UI, error)
 	}
 	if cfg.Directory == nil {
 		cfg.Directory = directory.New(store, nil)
+		if cfg.SecurityKeys != nil {
+			cfg.Directory.SetOfferedFactors([]mfa.FactorKind{mfa.FactorWebAuthn, mfa.FactorTOTP})
+		}
 	}
 	u := &UI{cfg: cfg, store: store, dir: cfg.Directory, hasher: hasher, log: cfg.Logger, offered: []mfa.Factor{totp.Factor{}}}
 	if cfg.SecurityKeys != nil {
