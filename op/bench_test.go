@@ -52,32 +52,41 @@ const exchangeClientsPerCPU = 4
 // second), where database round trips overlap and CPU is the limit.
 func BenchmarkCodeExchangeParallel(b *testing.B) {
 	for _, backend := range storagetest.Backends() {
-		b.Run(backend.Name, func(b *testing.B) {
-			e := newEnv(b, storagetest.Open(b, backend.URL(b)))
-			verifier := "bench-verifier-bench-verifier-bench-verifier"
-			codes := e.readyCodes(b.N, oidc.NewSHACodeChallenge(verifier))
-			handler := e.p.Handler()
-			var next atomic.Int64
-			b.SetParallelism(exchangeClientsPerCPU)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					i := next.Add(1) - 1
-					form := url.Values{"grant_type": {"authorization_code"}, "code": {codes[i]},
-						"redirect_uri": {confRedirect}, "code_verifier": {verifier}}
-					req := httptest.NewRequest(http.MethodPost, pathToken, strings.NewReader(form.Encode()))
-					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-					req.SetBasicAuth(e.conf.ID, e.secret)
-					rec := httptest.NewRecorder()
-					handler.ServeHTTP(rec, req)
-					if rec.Code != http.StatusOK {
-						b.Errorf("exchange %d: %d %s", i, rec.Code, rec.Body)
-						return
-					}
-				}
+		b.Run(backend.Name, func(b *testing.B) { benchmarkExchanges(b, storagetest.Open(b, backend.URL(b))) })
+		if backend.Name == "postgres" {
+			// Behind a pooler in transaction mode: every query parsed anew.
+			b.Run("postgres-unprepared", func(b *testing.B) {
+				benchmarkExchanges(b, storagetest.Open(b, backend.URL(b), storage.Unprepared()))
 			})
-		})
+		}
 	}
+}
+
+// benchmarkExchanges runs concurrent code exchanges on store.
+func benchmarkExchanges(b *testing.B, store *storage.Store) {
+	e := newEnv(b, store)
+	verifier := "bench-verifier-bench-verifier-bench-verifier"
+	codes := e.readyCodes(b.N, oidc.NewSHACodeChallenge(verifier))
+	handler := e.p.Handler()
+	var next atomic.Int64
+	b.SetParallelism(exchangeClientsPerCPU)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1) - 1
+			form := url.Values{"grant_type": {"authorization_code"}, "code": {codes[i]},
+				"redirect_uri": {confRedirect}, "code_verifier": {verifier}}
+			req := httptest.NewRequest(http.MethodPost, pathToken, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth(e.conf.ID, e.secret)
+			rec := httptest.NewRecorder()
+			handler.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Errorf("exchange %d: %d %s", i, rec.Code, rec.Body)
+				return
+			}
+		}
+	})
 }
 
 // readyCodes stores n completed authorization requests with a code each,

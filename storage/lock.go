@@ -17,33 +17,35 @@ const (
 	lockCleanup int64 = 0x67617465686f7573
 )
 
-// withLock runs fn while this process holds the database lock id, on a
-// PostgreSQL connection of its own (a session-level advisory lock, released
-// when fn returns). With wait it waits for another holder to finish; without
-// it, it returns ran == false at once when the lock is taken. SQLite is a
-// single node: fn runs at once.
+// withLock runs fn while this process holds the database lock id: a
+// transaction-level advisory lock on PostgreSQL, taken in a transaction of
+// its own that stays open while fn runs (on other connections) and is
+// rolled back after, which releases it. Being transaction-scoped, the lock
+// also holds behind a connection pooler in transaction mode, which hands
+// each transaction any server connection. With wait it waits for another
+// holder to finish; without it, it returns ran == false at once when the
+// lock is taken. SQLite is a single node: fn runs at once.
 func (s *Store) withLock(ctx context.Context, id int64, wait bool, fn func() error) (ran bool, err error) {
 	if s.dialect != Postgres {
 		return true, fn()
 	}
-	conn, err := s.db.Conn(ctx)
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return false, fmt.Errorf("lock connection: %w", err)
+		return false, fmt.Errorf("lock transaction: %w", err)
 	}
-	defer conn.Close()
+	defer tx.Rollback()
 	if wait {
-		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, id); err != nil {
 			return false, fmt.Errorf("take lock: %w", err)
 		}
 	} else {
 		var locked bool
-		if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, id).Scan(&locked); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1)`, id).Scan(&locked); err != nil {
 			return false, fmt.Errorf("take lock: %w", err)
 		}
 		if !locked {
 			return false, nil
 		}
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, id)
 	return true, fn()
 }

@@ -48,7 +48,26 @@ type Store struct {
 	dialect Dialect
 	// keepAudit is how long the clean-up keeps audit events; 0: the default.
 	keepAudit time.Duration
+	// stmts keeps the queries prepared (PostgreSQL); nil runs them unprepared.
+	stmts *statements
+	inTx  bool // q is a transaction
 }
+
+// Option changes how Open connects.
+type Option func(*options)
+
+type options struct{ unprepared bool }
+
+// Unprepared connects to PostgreSQL through a connection pooler in
+// transaction mode (PgBouncer before 1.21), which hands each transaction,
+// and each statement outside one, whichever server connection is free: no
+// statement is kept prepared (it would be unknown on the next connection),
+// and a query with parameters goes in one round trip (lib/pq's
+// binary_parameters), so that its parse and its execution cannot land on
+// different connections. Without it, each query is prepared once per
+// connection and kept, so PostgreSQL parses and plans it once rather than
+// at every call. SQLite ignores it.
+func Unprepared() Option { return func(o *options) { o.unprepared = true } }
 
 // SetAuditRetention sets how long the clean-up keeps audit events (0 or
 // less: DefaultAuditRetention).
@@ -63,10 +82,21 @@ func (s *Store) auditRetention() time.Duration {
 
 // Open connects to "sqlite:PATH" or a "postgres://…" URL and checks that
 // the database answers. It does not migrate.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	dialect, driver, source, err := parseDSN(dsn)
 	if err != nil {
 		return nil, err
+	}
+	if dialect == Postgres && o.unprepared {
+		u, _ := url.Parse(source)
+		q := u.Query()
+		q.Set("binary_parameters", "yes")
+		u.RawQuery = q.Encode()
+		source = u.String()
 	}
 	if dialect == SQLite {
 		if err := createPrivate(strings.TrimPrefix(dsn, "sqlite:")); err != nil {
@@ -94,7 +124,12 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
 	}
-	return &Store{db: db, q: db, dialect: dialect}, nil
+	st := &Store{db: db, q: db, dialect: dialect}
+	if dialect == Postgres && !o.unprepared {
+		st.stmts = &statements{db: db, m: map[string]*sqlx.Stmt{}}
+		st.q = st.stmts.onPool(db)
+	}
+	return st, nil
 }
 
 func parseDSN(dsn string) (d Dialect, driver, source string, err error) {
@@ -146,7 +181,12 @@ func createPrivate(path string) error {
 func (s *Store) Dialect() Dialect { return s.dialect }
 
 // Close closes the connection pool.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	if s.stmts != nil {
+		s.stmts.close()
+	}
+	return s.db.Close()
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
@@ -157,7 +197,7 @@ func (s *Store) DB() *sql.DB { return s.db.DB }
 // InTx runs fn with a Store whose repositories all use one transaction,
 // committed when fn returns nil and rolled back otherwise.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) (err error) {
-	if _, nested := s.q.(*sqlx.Tx); nested {
+	if s.inTx {
 		return fn(s)
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
@@ -173,7 +213,11 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 			tx.Rollback()
 		}
 	}()
-	if err = fn(&Store{db: s.db, q: tx, dialect: s.dialect, keepAudit: s.keepAudit}); err != nil {
+	var q queryer = tx
+	if s.stmts != nil {
+		q = s.stmts.inTx(tx)
+	}
+	if err = fn(&Store{db: s.db, q: q, dialect: s.dialect, keepAudit: s.keepAudit, stmts: s.stmts, inTx: true}); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {

@@ -31,6 +31,9 @@ type Config struct {
 	AccessTokenTTL, IDTokenTTL, RefreshTokenTTL, RefreshTokenMax, RefreshReuseGrace, SessionIdle, SessionMax time.Duration
 	// AuditRetention is how long audit events are kept.
 	AuditRetention time.Duration
+	// PreparedStatements: PostgreSQL queries run as statements prepared
+	// once per connection; off behind a pooler in transaction mode.
+	PreparedStatements bool
 	// SigningAlgSet: --signing-alg was given (flag, environment or file),
 	// not left to its default.
 	SigningAlgSet bool
@@ -47,6 +50,7 @@ var settings = []setting{
 	{"metrics-addr", "127.0.0.1:9090", "`address` (host:port) where /metrics is served, apart from the public listener; empty turns it off"},
 	{"issuer", "http://localhost:8080", "issuer `URL`; https unless the host is localhost or 127.0.0.1"},
 	{"database", "sqlite:gatehouse.db", "database `URL`: sqlite:PATH or postgres://user:pass@host/db"},
+	{"database-prepared-statements", "true", "prepare each PostgreSQL query once per connection (`true or false`); false behind a connection pooler in transaction mode, such as PgBouncer before 1.21"},
 	{"secret-key", "", "secret `key`: 32 random bytes in standard base64 (openssl rand -base64 32); default: generated into gatehouse.key beside a SQLite database, required with PostgreSQL"},
 	{"signing-alg", "RS256", "ID token signing `algorithm`: RS256 or ES256"},
 	{"smtp-url", "", "mail server `URL`: smtp://user:pass@host:port (STARTTLS) or smtps://user:pass@host:port; empty: no mail"},
@@ -167,23 +171,24 @@ func loadConfig(cmd *cobra.Command) (*Config, error) {
 	}
 	l := &loader{src: src, problems: problems}
 	c := &Config{
-		Addr:              l.addr(),
-		MetricsAddr:       l.metricsAddr(),
-		Issuer:            l.issuer(),
-		Database:          l.database(),
-		SigningAlg:        l.oneOf("signing-alg", "RS256", "ES256"),
-		SigningAlgSet:     !src.get("signing-alg").isDefault,
-		SMTPURL:           l.smtpURL(),
-		TrustedProxies:    l.trustedProxies(),
-		AccessTokenTTL:    l.duration("access-token-ttl"),
-		IDTokenTTL:        l.duration("id-token-ttl"),
-		RefreshTokenTTL:   l.duration("refresh-token-ttl"),
-		RefreshTokenMax:   l.duration("refresh-token-max"),
-		RefreshReuseGrace: l.durationOrZero("refresh-reuse-grace"),
-		SessionIdle:       l.duration("session-idle"),
-		SessionMax:        l.duration("session-max"),
-		AuditRetention:    l.duration("audit-retention"),
-		LogFormat:         l.oneOf("log-format", "text", "json"),
+		Addr:               l.addr(),
+		MetricsAddr:        l.metricsAddr(),
+		Issuer:             l.issuer(),
+		Database:           l.database(),
+		SigningAlg:         l.oneOf("signing-alg", "RS256", "ES256"),
+		SigningAlgSet:      !src.get("signing-alg").isDefault,
+		SMTPURL:            l.smtpURL(),
+		TrustedProxies:     l.trustedProxies(),
+		AccessTokenTTL:     l.duration("access-token-ttl"),
+		IDTokenTTL:         l.duration("id-token-ttl"),
+		RefreshTokenTTL:    l.duration("refresh-token-ttl"),
+		RefreshTokenMax:    l.duration("refresh-token-max"),
+		RefreshReuseGrace:  l.durationOrZero("refresh-reuse-grace"),
+		SessionIdle:        l.duration("session-idle"),
+		SessionMax:         l.duration("session-max"),
+		AuditRetention:     l.duration("audit-retention"),
+		PreparedStatements: l.oneOf("database-prepared-statements", "true", "false") == "true",
+		LogFormat:          l.oneOf("log-format", "text", "json"),
 	}
 	c.SecretKey = l.secretKey(c.IsPostgres())
 	c.MailFrom = l.mailFrom(c.Issuer)

@@ -96,6 +96,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 		SessionIdle:    30 * time.Minute,
 		SessionMax:     12 * time.Hour,
 		AuditRetention: 400 * 24 * time.Hour,
+		// Prepared statements, unless a pooler is in the way.
+		PreparedStatements: true,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
@@ -307,6 +309,8 @@ func TestLoadConfigProblems(t *testing.T) {
 			want: `--session-idle (2h0m0s) must not be longer than --session-max (1h0m0s)`},
 		{name: "log format", args: []string{"--log-format", "xml"},
 			want: `--log-format: "xml" is not supported; use text or json`},
+		{name: "prepared statements", args: []string{"--database-prepared-statements", "no"},
+			want: `--database-prepared-statements: "no" is not supported; use true or false`},
 		{name: "output", args: []string{"--output", "yaml"},
 			want: `--output: "yaml" is not supported; use text or json`},
 		{name: "addr without port", args: []string{"--addr", "8080"},

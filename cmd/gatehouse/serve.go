@@ -50,7 +50,7 @@ func runServe(cmd *cobra.Command, noMigrate bool) error {
 	if err != nil {
 		return err
 	}
-	st, err := storage.Open(ctx, cfg.Database)
+	st, err := cfg.openStore(ctx)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func openStore(cmd *cobra.Command) (*storage.Store, *Config, error) {
 		return nil, nil, err
 	}
 	ctx := cmd.Context()
-	st, err := storage.Open(ctx, cfg.Database)
+	st, err := cfg.openStore(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -174,4 +174,12 @@ func groupCmd(use, short string, subs ...*cobra.Command) *cobra.Command {
 	c.SuggestionsMinimumDistance = 2
 	c.AddCommand(subs...)
 	return c
+}
+
+// openStore opens the configured database, preparing statements or not.
+func (c *Config) openStore(ctx context.Context) (*storage.Store, error) {
+	if !c.PreparedStatements {
+		return storage.Open(ctx, c.Database, storage.Unprepared())
+	}
+	return storage.Open(ctx, c.Database)
 }

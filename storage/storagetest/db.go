@@ -77,10 +77,10 @@ func PostgresURL(t testing.TB) string {
 }
 
 // Open opens url, applies the migrations and closes the store when the test ends.
-func Open(t testing.TB, url string) *storage.Store {
+func Open(t testing.TB, url string, opts ...storage.Option) *storage.Store {
 	t.Helper()
 	ctx := context.Background()
-	s, err := storage.Open(ctx, url)
+	s, err := storage.Open(ctx, url, opts...)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
