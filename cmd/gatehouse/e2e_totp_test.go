@@ -34,6 +34,9 @@ type keyedGatehouse struct {
 	key secretkey.Key
 	// router finds admin API operations in its OpenAPI document.
 	router routers.Router
+	// url is where this server listens, which is its issuer unless the
+	// test configured another (a proxy in front of replicas).
+	url string
 }
 
 // startKeyedGatehouse starts a whole server, as serve wires it, with key
@@ -69,7 +72,7 @@ func startConfiguredGatehouse(t testing.TB, dbURL string, key secretkey.Key, con
 		srv.startBackground(context.Background())
 	}
 	t.Cleanup(srv.stopBackground)
-	return &keyedGatehouse{gatehouse: &gatehouse{t: t, issuer: cfg.Issuer, store: st}, key: key}
+	return &keyedGatehouse{gatehouse: &gatehouse{t: t, issuer: cfg.Issuer, store: st}, key: key, url: ts.URL}
 }
 
 func newSecretKey(t testing.TB) secretkey.Key {
