@@ -91,8 +91,10 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
+		// A page, not a redirect: the user can retry here, and during a
+		// database outage the server answers it 503 with Retry-After.
 		p.log.ErrorContext(r.Context(), "authorize: store request", "error", err)
-		back.fail(w, r, oidc.ErrServerError().WithDescription("the request could not be stored; please try again"))
+		p.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
 		return
 	}
 	http.Redirect(w, r, p.cfg.SignInURL(ar.ID), http.StatusFound)

@@ -25,6 +25,10 @@ const (
 	pathEndSession    = "/end_session"
 )
 
+// JSONPaths are the endpoints whose clients read OAuth JSON errors
+// (RFC 6749 §5.2, RFC 7662, RFC 7009, OIDC Core §5.3.3) rather than a page.
+var JSONPaths = []string{pathToken, pathIntrospection, pathRevocation, pathUserinfo}
+
 // Paths are the paths the provider serves, for a router to mount one by
 // one, so that request logs and metrics name the endpoint.
 var Paths = []string{pathDiscovery, pathASMetadata, pathAuthorize, pathCallback, pathToken, pathIntrospection,

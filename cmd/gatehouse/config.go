@@ -34,6 +34,9 @@ type Config struct {
 	// PreparedStatements: PostgreSQL queries run as statements prepared
 	// once per connection; off behind a pooler in transaction mode.
 	PreparedStatements bool
+	// RequestDeadline bounds each request (0: defaultRequestDeadline);
+	// not a flag, tests shorten it.
+	RequestDeadline time.Duration
 	// SigningAlgSet: --signing-alg was given (flag, environment or file),
 	// not left to its default.
 	SigningAlgSet bool

@@ -48,15 +48,36 @@ type server struct {
 	pages *ui.UI
 }
 
+// defaultRequestDeadline bounds every request, so that none waits on an
+// unreachable database for long; a member list exported as CSV is the
+// longest request there is.
+const defaultRequestDeadline = 30 * time.Second
+
 // newServer wires storage, the provider and the hosted pages into one router.
 func newServer(ctx context.Context, cfg *Config, key secretkey.Key, st *storage.Store, log *slog.Logger) (*server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := &server{log: log, store: st}
 
+	deadline := cfg.RequestDeadline
+	if deadline <= 0 {
+		deadline = defaultRequestDeadline
+	}
+	// During a database outage a failed request is answered 503 with
+	// Retry-After, in its endpoint's form, rather than 500.
+	outage := middleware.Outage{
+		Down: func(ctx context.Context) bool { return st.Ping(ctx) != nil },
+		Page: func(w http.ResponseWriter, r *http.Request) {
+			s.pages.ErrorPage(w, r, http.StatusServiceUnavailable, "Gatehouse is unavailable for a moment",
+				"It cannot reach its database just now. Nothing was lost: try again in a minute.")
+		},
+		JSON:    op.JSONPaths,
+		Problem: "/api/",
+	}
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, middleware.ClientIP(cfg.TrustedProxies), middleware.Logger(log),
-		middleware.NewMetrics(reg).Handler, middleware.Recover(log), middleware.LimitBody(maxBodyBytes))
+		middleware.NewMetrics(reg).Handler, outage.Handler, middleware.Recover(log), middleware.Deadline(deadline),
+		middleware.LimitBody(maxBodyBytes))
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	if err := s.mountProvider(ctx, r, cfg, key, reg); err != nil {
@@ -182,6 +203,7 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err != nil:
 		s.log.Warn("readiness check failed", "err", err)
+		w.Header().Set("Retry-After", "5")
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "database unreachable"})
 	case have < want:
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "reason": "database schema too old",

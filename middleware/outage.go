@@ -1,0 +1,135 @@
+package middleware
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Outage answers a request that failed while the database was unreachable
+// with 503 Service Unavailable and Retry-After, rather than the 500 of a
+// fault: the client should come back, and nothing is wrong with it. The
+// handlers need not tell an outage from a fault; when one answers 500,
+// Down is asked (with a short deadline of its own), and if the database
+// is down the answer becomes the 503.
+type Outage struct {
+	// Down reports whether the database is unreachable now (a ping).
+	Down func(ctx context.Context) bool
+	// Page writes the hosted pages' styled page with status 503.
+	Page func(w http.ResponseWriter, r *http.Request)
+	// JSON are the paths of OAuth endpoints, whose clients read a JSON
+	// error (RFC 6749 §5.2): {"error":"temporarily_unavailable"}.
+	JSON []string
+	// Problem is the path prefix of an API answered with RFC 9457
+	// problem details.
+	Problem string
+	// RetryAfter is the Retry-After sent. Default 5 seconds.
+	RetryAfter time.Duration
+}
+
+// downCheck bounds the ping that tells an outage from a fault.
+const downCheck = 2 * time.Second
+
+// Handler wraps next.
+func (o Outage) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ow := &outageWriter{ResponseWriter: w, o: &o, r: r}
+		next.ServeHTTP(ow, r)
+	})
+}
+
+// outageWriter passes every response through but a 500 during an outage,
+// which it replaces, dropping what the handler writes after.
+type outageWriter struct {
+	http.ResponseWriter
+	o        *Outage
+	r        *http.Request
+	decided  bool // the status went out
+	replaced bool // the 503 went out instead of the handler's answer
+}
+
+func (w *outageWriter) WriteHeader(code int) {
+	if w.decided {
+		return
+	}
+	w.decided = true
+	if code == http.StatusInternalServerError && w.o.down(w.r) {
+		w.replaced = true
+		w.o.answer(w.ResponseWriter, w.r)
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *outageWriter) Write(b []byte) (int, error) {
+	if !w.decided {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.replaced {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap returns the wrapped writer for http.ResponseController.
+func (w *outageWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (o *Outage) down(r *http.Request) bool {
+	if o.Down == nil {
+		return false
+	}
+	// The request's own deadline may be what ran out.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), downCheck)
+	defer cancel()
+	return o.Down(ctx)
+}
+
+// answer writes the 503 in the form the endpoint's clients read.
+func (o *Outage) answer(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	for k := range h {
+		if k != RequestIDHeader {
+			h.Del(k)
+		}
+	}
+	after := o.RetryAfter
+	if after <= 0 {
+		after = 5 * time.Second
+	}
+	h.Set("Retry-After", strconv.Itoa(int(after.Seconds())))
+	h.Set("Cache-Control", "no-store")
+	const description = "Gatehouse cannot reach its database just now. Try again shortly."
+	switch {
+	case o.Problem != "" && strings.HasPrefix(r.URL.Path, o.Problem):
+		h.Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		json.NewEncoder(w).Encode(map[string]any{"type": "about:blank", "title": "Service Unavailable",
+			"status": http.StatusServiceUnavailable, "detail": description})
+	case slices.Contains(o.JSON, r.URL.Path):
+		h.Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		json.NewEncoder(w).Encode(map[string]string{"error": "temporarily_unavailable", "error_description": description})
+	case o.Page != nil:
+		o.Page(w, r)
+	default:
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte(description + "\n"))
+	}
+}
+
+// Deadline gives each request's context a deadline d away, so that no
+// request waits on an unreachable database (or anything else) longer.
+func Deadline(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
