@@ -23,10 +23,7 @@ import (
 func BenchmarkLoadgenPasswordAndTOTP(b *testing.B) {
 	const users, workers = 200, 4
 	dir := b.TempDir()
-	loadgen := filepath.Join(dir, "loadgen")
-	if out, err := exec.Command("go", "build", "-o", loadgen, "../loadgen").CombinedOutput(); err != nil {
-		b.Fatalf("build loadgen: %v\n%s", err, out)
-	}
+	loadgen := buildLoadgen(b, dir)
 	g := startKeyedGatehouse(b, storagetest.SQLiteURL(b), newSecretKey(b))
 	var lines strings.Builder
 	for i := range users {
@@ -47,19 +44,7 @@ func BenchmarkLoadgenPasswordAndTOTP(b *testing.B) {
 	cmd.Env = append(os.Environ(), "LOADGEN_CLIENT_SECRET="+rp.oauth.ClientSecret)
 	out, err := cmd.Output()
 	b.StopTimer()
-	var report struct {
-		Succeeded      int     `json:"succeeded"`
-		FlowsPerSecond float64 `json:"flows_per_second"`
-		Steps          []struct {
-			Step  string  `json:"step"`
-			Count int     `json:"count"`
-			P99Ms float64 `json:"p99_ms"`
-		} `json:"steps"`
-		Errors []struct {
-			Step     string   `json:"step"`
-			Examples []string `json:"examples"`
-		} `json:"errors"`
-	}
+	var report loadgenReport
 	if jsonErr := json.Unmarshal(out, &report); jsonErr != nil {
 		b.Fatalf("loadgen: %v, output %q", err, out)
 	}
@@ -74,5 +59,73 @@ func BenchmarkLoadgenPasswordAndTOTP(b *testing.B) {
 		if s.Step == "otp" || s.Step == "token" {
 			b.ReportMetric(s.P99Ms, s.Step+"-p99-ms")
 		}
+	}
+}
+
+// loadgenReport is what loadgen --output json reports.
+type loadgenReport struct {
+	Succeeded      int     `json:"succeeded"`
+	FlowsPerSecond float64 `json:"flows_per_second"`
+	Steps          []struct {
+		Step  string  `json:"step"`
+		Count int     `json:"count"`
+		P99Ms float64 `json:"p99_ms"`
+	} `json:"steps"`
+	Errors []struct {
+		Step     string   `json:"step"`
+		Examples []string `json:"examples"`
+	} `json:"errors"`
+}
+
+// buildLoadgen builds cmd/loadgen into dir.
+func buildLoadgen(tb testing.TB, dir string) string {
+	tb.Helper()
+	loadgen := filepath.Join(dir, "loadgen")
+	if out, err := exec.Command("go", "build", "-o", loadgen, "../loadgen").CombinedOutput(); err != nil {
+		tb.Fatalf("build loadgen: %v\n%s", err, out)
+	}
+	return loadgen
+}
+
+// TestLoadgenGrantModes runs loadgen's client-credentials and refresh modes
+// against Gatehouse: every grant succeeds, and each flow is one grant.
+func TestLoadgenGrantModes(t *testing.T) {
+	dir := t.TempDir()
+	loadgen := buildLoadgen(t, dir)
+	g := startKeyedGatehouse(t, storagetest.SQLiteURL(t), newSecretKey(t))
+	var lines strings.Builder
+	for i := range 8 {
+		email := fmt.Sprintf("grant%d@example.com", i)
+		g.user(email, "correct horse battery staple")
+		fmt.Fprintf(&lines, "%s,correct horse battery staple\n", email)
+	}
+	usersFile := filepath.Join(dir, "users.csv")
+	if err := os.WriteFile(usersFile, []byte(lines.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rp := g.relyingParty("loadgen")
+	for mode, step := range map[string]string{"--client-credentials": "client_credentials", "--refresh": "refresh"} {
+		t.Run(mode, func(t *testing.T) {
+			const flows = 40
+			cmd := exec.Command(loadgen, mode, "--issuer", g.issuer, "--client-id", rp.oauth.ClientID, "--redirect-uri", rp.oauth.RedirectURL,
+				"--users", usersFile, "--username-field", "email", "--workers", "4", "--flows", strconv.Itoa(flows), "--output", "json")
+			cmd.Env = append(os.Environ(), "LOADGEN_CLIENT_SECRET="+rp.oauth.ClientSecret)
+			out, err := cmd.Output()
+			var report loadgenReport
+			if jsonErr := json.Unmarshal(out, &report); jsonErr != nil {
+				t.Fatalf("loadgen: %v, output %q", err, out)
+			}
+			if report.Succeeded != flows {
+				t.Fatalf("%d of %d flows succeeded: %+v", report.Succeeded, flows, report.Errors)
+			}
+			for _, s := range report.Steps {
+				if s.Step != step && s.Step != "flow" {
+					t.Errorf("step %s ran in %s mode", s.Step, mode)
+				}
+				if s.Step == step && s.Count != flows {
+					t.Errorf("%s ran %d times for %d flows", step, s.Count, flows)
+				}
+			}
+		})
 	}
 }

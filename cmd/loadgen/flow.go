@@ -17,6 +17,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 )
 
 // maxPageBytes bounds how much of a page is read: sign-in pages are small.
@@ -55,6 +56,10 @@ type worker struct {
 	sso      bool
 	jar      http.CookieJar
 	signedIn bool
+	// The other modes: a client-credentials grant per flow, or a
+	// refresh-token rotation per flow after one sign-in (refreshToken).
+	clientCredentials, refresh bool
+	refreshToken               string
 }
 
 // flowRun is the state of one flow in progress.
@@ -71,9 +76,78 @@ type flowRun struct {
 	outcome  flowOutcome
 }
 
-// runFlow signs in once. HTTP requests use ctx; waiting for a free user
-// ends with stop. It returns errAborted when the flow did not really run.
+// runFlow runs one flow of the worker's mode. HTTP requests use ctx;
+// waiting for a free user ends with stop. It returns errAborted when the
+// flow did not really run.
 func (w *worker) runFlow(ctx, stop context.Context) (flowOutcome, error) {
+	switch {
+	case w.clientCredentials:
+		return w.grant(ctx, stepClientCredentials, w.clientCredentialsGrant)
+	case w.refresh:
+		for w.refreshToken == "" {
+			// The sign-in that yields the token is set-up, not measured.
+			o, err := w.signIn(ctx, stop)
+			if err != nil {
+				return flowOutcome{}, err
+			}
+			if o.failed != nil {
+				return o, nil
+			}
+		}
+		return w.grant(ctx, stepRefresh, w.refreshGrant)
+	}
+	return w.signIn(ctx, stop)
+}
+
+// grant runs one token request as the flow's only step.
+func (w *worker) grant(ctx context.Context, step string, run func(context.Context) error) (flowOutcome, error) {
+	start := time.Now()
+	err := run(ctx)
+	if ctx.Err() != nil {
+		return flowOutcome{}, errAborted
+	}
+	if err != nil {
+		return flowOutcome{failed: &stepError{step: step, kind: "grant failed", err: withoutQuery(err)}}, nil
+	}
+	return flowOutcome{steps: []stepTiming{{step: step, took: time.Since(start)}}}, nil
+}
+
+// clientCredentialsGrant asks for an access token as the client itself.
+func (w *worker) clientCredentialsGrant(ctx context.Context) error {
+	p := w.p
+	cc := clientcredentials.Config{ClientID: p.oauth.ClientID, ClientSecret: p.oauth.ClientSecret,
+		TokenURL: p.oauth.Endpoint.TokenURL, Scopes: p.oauth.Scopes, AuthStyle: p.oauth.Endpoint.AuthStyle}
+	tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, p.apiClient()))
+	if err == nil && tok.AccessToken == "" {
+		err = errors.New("no access token")
+	}
+	return err
+}
+
+// refreshGrant rotates the worker's refresh token, checking the ID token
+// that comes with it.
+func (w *worker) refreshGrant(ctx context.Context) error {
+	p := w.p
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, p.apiClient())
+	tok, err := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: w.refreshToken}).Token()
+	if err != nil {
+		// A refused token will not work again: sign in for a new one.
+		w.refreshToken = ""
+		return err
+	}
+	if raw, _ := tok.Extra("id_token").(string); raw != "" {
+		if _, err := p.verifier.Verify(ctx, raw); err != nil {
+			return fmt.Errorf("id token invalid: %w", err)
+		}
+	}
+	if tok.RefreshToken != "" {
+		w.refreshToken = tok.RefreshToken
+	}
+	return nil
+}
+
+// signIn runs one sign-in flow.
+func (w *worker) signIn(ctx, stop context.Context) (flowOutcome, error) {
 	if !w.sso || w.jar == nil {
 		jar, err := cookiejar.New(nil)
 		if err != nil {
@@ -274,6 +348,12 @@ func (f *flowRun) exchange(code string) *stepError {
 	tok, err := p.oauth.Exchange(ctx, code, oauth2.VerifierOption(f.verifier))
 	if err != nil {
 		return fail("exchange failed", err)
+	}
+	if f.w.refresh {
+		if tok.RefreshToken == "" {
+			return fail("no refresh token", nil)
+		}
+		f.w.refreshToken = tok.RefreshToken
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {

@@ -28,7 +28,13 @@ type config struct {
 	limitDuration bool // stop after duration; off when only --flows is given
 	flows         int
 	sso           bool
-	timeout       time.Duration
+	// clientCredentials: each flow is one client-credentials grant, no
+	// browser and no user.
+	clientCredentials bool
+	// refresh: each worker signs in once, unmeasured, and each flow is
+	// then one refresh-token rotation.
+	refresh bool
+	timeout time.Duration
 
 	argon2Baseline bool
 	argon2         argon2Params
@@ -38,8 +44,13 @@ type config struct {
 
 func (c config) describeRun() string {
 	mode := "password flows"
-	if c.sso {
+	switch {
+	case c.sso:
 		mode = "single sign-on flows"
+	case c.clientCredentials:
+		mode = "client-credentials grants"
+	case c.refresh:
+		mode = "refresh-token rotations"
 	}
 	limit := fmt.Sprintf("for %s", c.duration)
 	switch {
@@ -68,6 +79,11 @@ same users.
 With --sso each worker keeps its browser session after its first sign-in, so
 later flows go from authorize straight to the callback: this measures the
 provider's own overhead without the cost of the password hash.
+
+With --client-credentials each flow is one client-credentials grant at the
+token endpoint (no browser, no users file). With --refresh each worker signs
+in once, unmeasured (offline_access is added to --scope), and each flow is
+then one refresh grant, rotating the refresh token.
 
 With --argon2-baseline loadgen first computes argon2id hashes for a few
 seconds, one at a time per CPU of this machine (at most --workers at once),
@@ -103,6 +119,8 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.DurationVar(&c.duration, "duration", 30*time.Second, "how long to run; with --flows, a limit only when given")
 	fs.IntVar(&c.flows, "flows", 0, "stop after `N` flows")
 	fs.BoolVar(&c.sso, "sso", false, "keep each worker's session after its first sign-in")
+	fs.BoolVar(&c.clientCredentials, "client-credentials", false, "each flow is a client-credentials grant")
+	fs.BoolVar(&c.refresh, "refresh", false, "each flow rotates a refresh token obtained by one sign-in per worker")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "time limit of one HTTP request, redirects included")
 	fs.BoolVar(&c.argon2Baseline, "argon2-baseline", false, "first measure the most argon2id hashes/s this machine computes (one hash per CPU, at most --workers), and compare flows/s to it")
 	fs.StringVar(&argon2Text, "argon2-params", "m=19456,t=2,p=1", "argon2id costs for --argon2-baseline (memory KiB, passes, lanes)")
@@ -134,10 +152,14 @@ func (c config) validate() error {
 		return errors.New("--issuer is required")
 	case c.clientID == "":
 		return errors.New("--client-id is required")
-	case c.redirectURI == "":
+	case c.redirectURI == "" && !c.clientCredentials:
 		return errors.New("--redirect-uri is required")
-	case c.usersFile == "":
+	case c.usersFile == "" && !c.clientCredentials:
 		return errors.New("--users is required")
+	case c.clientCredentials && c.clientSecret == "":
+		return errors.New("--client-credentials needs the client's secret")
+	case boolCount(c.sso, c.clientCredentials, c.refresh) > 1:
+		return errors.New("choose one of --sso, --client-credentials and --refresh")
 	case c.workers < 1:
 		return errors.New("--workers must be at least 1")
 	case c.flows < 0:
@@ -152,6 +174,16 @@ func (c config) validate() error {
 		return fmt.Errorf("--output must be text or json, not %q", c.output)
 	}
 	return nil
+}
+
+func boolCount(bs ...bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
 }
 
 func main() {
@@ -173,12 +205,14 @@ func loadgen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "loadgen:", err)
 		return 2
 	}
-	users, err := loadUsers(cfg.usersFile)
-	if err != nil {
-		fmt.Fprintln(stderr, "loadgen: users:", err)
-		return 2
+	var users []user
+	if !cfg.clientCredentials {
+		if users, err = loadUsers(cfg.usersFile); err != nil {
+			fmt.Fprintln(stderr, "loadgen: users:", err)
+			return 2
+		}
+		warnFewUsers(stderr, users, cfg.workers)
 	}
-	warnFewUsers(stderr, users, cfg.workers)
 
 	r, err := run(ctx, cfg, users, stderr)
 	if err != nil {

@@ -52,6 +52,18 @@ func TestParseFlags(t *testing.T) {
 		{name: "unknown output", args: append([]string{"--output", "xml"}, required...), wantErr: "--output"},
 		{name: "bad argon2 params", args: append([]string{"--argon2-params", "m=1"}, required...), wantErr: "argon2 params"},
 		{name: "stray argument", args: append(required, "extra"), wantErr: "unexpected argument"},
+		{
+			name: "client credentials need no users or redirect URI",
+			args: []string{"--issuer", "https://op.example", "--client-id", "c", "--client-secret", "s", "--client-credentials"},
+			check: func(t *testing.T, c config) {
+				if !c.clientCredentials || c.describeRun() != "client-credentials grants on 8 workers against https://op.example for 30s" {
+					t.Errorf("%+v: %s", c, c.describeRun())
+				}
+			},
+		},
+		{name: "client credentials need a secret", args: []string{"--issuer", "https://op.example", "--client-id", "c", "--client-credentials"},
+			wantErr: "secret"},
+		{name: "one mode at a time", args: append([]string{"--sso", "--refresh"}, required...), wantErr: "choose one"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,7 +20,7 @@ import (
 // client every worker shares.
 func discover(ctx context.Context, cfg config) (*provider, error) {
 	redirectURI, err := url.Parse(cfg.redirectURI)
-	if err != nil || redirectURI.Scheme == "" || redirectURI.Host == "" {
+	if !cfg.clientCredentials && (err != nil || redirectURI.Scheme == "" || redirectURI.Host == "") {
 		return nil, fmt.Errorf("--redirect-uri %q is not an absolute URL", cfg.redirectURI)
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
@@ -49,7 +49,7 @@ func discover(ctx context.Context, cfg config) (*provider, error) {
 			ClientSecret: cfg.clientSecret,
 			Endpoint:     endpoint,
 			RedirectURL:  cfg.redirectURI,
-			Scopes:       strings.Fields(cfg.scope),
+			Scopes:       scopes(cfg),
 		},
 		verifier:    op.Verifier(&oidc.Config{ClientID: cfg.clientID}),
 		redirectURI: redirectURI,
@@ -57,6 +57,20 @@ func discover(ctx context.Context, cfg config) (*provider, error) {
 		transport:   transport,
 		timeout:     cfg.timeout,
 	}, nil
+}
+
+// scopes are the scopes asked for: --scope, with offline_access for
+// --refresh, which needs a refresh token, and without openid for
+// --client-credentials, where no user signs in.
+func scopes(cfg config) []string {
+	s := strings.Fields(cfg.scope)
+	switch {
+	case cfg.refresh && !slices.Contains(s, "offline_access"):
+		s = append(s, "offline_access")
+	case cfg.clientCredentials:
+		s = slices.DeleteFunc(s, func(v string) bool { return v == "openid" || v == "email" || v == "profile" })
+	}
+	return s
 }
 
 // authStyle picks how the client authenticates at the token endpoint, so
@@ -116,7 +130,7 @@ func run(ctx context.Context, cfg config, users []user, progress io.Writer) (*re
 	for i := range recorders {
 		rec := newRecorder()
 		recorders[i] = rec
-		w := &worker{p: prov, users: pool, sso: cfg.sso}
+		w := &worker{p: prov, users: pool, sso: cfg.sso || cfg.refresh, clientCredentials: cfg.clientCredentials, refresh: cfg.refresh}
 		wg.Go(func() {
 			for claim() {
 				outcome, err := w.runFlow(ctx, stop)

@@ -13,9 +13,12 @@ const (
 	stepOTP       = "otp"
 	stepCallback  = "callback"
 	stepToken     = "token"
+	// The steps of the other modes, a flow each.
+	stepClientCredentials = "client_credentials"
+	stepRefresh           = "refresh"
 )
 
-var stepOrder = []string{stepAuthorize, stepPassword, stepOTP, stepCallback, stepToken}
+var stepOrder = []string{stepAuthorize, stepPassword, stepOTP, stepCallback, stepToken, stepClientCredentials, stepRefresh}
 
 // flowRow is the report row for whole successful flows: the sum of their
 // steps, without time spent waiting for a user to become available.
