@@ -200,6 +200,9 @@ func Decide(in Input) Decision {
 		if usable := usableFactors(in, soon); len(usable) > 0 {
 			return Decision{Next: NeedSecondFactor, Factors: usable}
 		}
+		if d, ok := proveFirst(in, met); ok {
+			return d
+		}
 		return enrollment(in, soon, until)
 	}
 	if usable := usableFactors(in, need); len(usable) > 0 {
@@ -211,7 +214,23 @@ func Decide(in Input) Decision {
 	if none {
 		return fail(InteractionRequired, descNeedEnrollment)
 	}
+	if d, ok := proveFirst(in, met); ok {
+		return d
+	}
 	return enrollment(in, need, time.Time{})
+}
+
+// proveFirst asks a user who has a second factor, but whose session has not
+// proved one, for it before they add a stronger one (an app before a key):
+// the password alone never adds a factor to an account that has one.
+func proveFirst(in Input, met int) (Decision, bool) {
+	if met >= ACRRank(ACRMFA) {
+		return Decision{}, false
+	}
+	if have := usableFactors(in, ACRRank(ACRMFA)); len(have) > 0 {
+		return Decision{Next: NeedSecondFactor, Factors: have}, true
+	}
+	return Decision{}, false
 }
 
 // enrollment asks the user to set up a factor reaching rank need, which

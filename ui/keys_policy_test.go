@@ -44,8 +44,8 @@ func (e *testEnv) useKey(id string, d *device) *http.Response {
 
 // TestPhishingResistantMinimum: an organisation that allows security keys
 // alone asks a member who has only an app to add a key, offering nothing
-// else; the sign-in then asks for the new key and reaches phr. The app no
-// longer satisfies the step, and the key may not be removed for it.
+// else, once the app proved it is them; the sign-in then asks for the new
+// key and reaches phr. The key may not be removed for the app.
 func TestPhishingResistantMinimum(t *testing.T) {
 	storagetest.EachBackend(t, func(t *testing.T, store *storage.Store) {
 		e := keysEnv(t, store)
@@ -53,19 +53,22 @@ func TestPhishingResistantMinimum(t *testing.T) {
 		org := e.addOrg(e.user, "Acme")
 		org.Policy.AllowedFactors = "webauthn"
 		must(t, store.Orgs().SetPolicy(ctx, org.ID, org.Policy))
-		e.addTOTP(e.user)
+		secret := e.addTOTP(e.user)
 
 		b := e.browser(t)
 		a := b.addAuthRequest(nil)
 		wantRedirect(t, b.signIn(a.ID, e.user.Email, testPassword), dispatcherURL(a.ID))
+		// The password alone never adds a key to an account with an app:
+		// the app comes first, and no key can be added before it.
+		wantRedirect(t, b.get(dispatcherURL(a.ID)), otpStepURL(a.ID))
+		wantRedirect(t, b.get("/login/enroll/key?id="+a.ID), dispatcherURL(a.ID))
+		wantRedirect(t, b.postCode(a.ID, enrollTestCode(secret, currentStep())), dispatcherURL(a.ID))
 		wantRedirect(t, b.get(dispatcherURL(a.ID)), enrollStepURL(a.ID))
 		doc := page(t, b.get(enrollStepURL(a.ID)))
 		element(t, doc, "key-required")
 		if len(find(doc, byID("guide-me"))) != 0 || len(find(doc, byID("skip-to-qr"))) != 0 {
 			t.Error("the app is offered where only a key meets the policy")
 		}
-		// The app's step is not this sign-in's.
-		wantRedirect(t, b.get(otpStepURL(a.ID)), dispatcherURL(a.ID))
 		wantRedirect(t, b.get("/login/enroll/guide?id="+a.ID), dispatcherURL(a.ID))
 
 		key := newDevice(e.user, false)
@@ -94,24 +97,26 @@ func TestPhishingResistantMinimum(t *testing.T) {
 }
 
 // TestEssentialPhishingResistantACR: an essential acr asking for phr is met
-// only by a key: a user with only an app is asked to add one. (Where keys
+// only by a key: a user with only an app is asked for it, then to add one. (Where keys
 // are not offered, the request is answered access_denied: cmd/gatehouse's
 // TestACRRequestsWithTOTP, whose issuer is an IP address.)
 func TestEssentialPhishingResistantACR(t *testing.T) {
 	storagetest.EachBackend(t, func(t *testing.T, store *storage.Store) {
 		e := keysEnv(t, store)
-		e.addTOTP(e.user)
+		secret := e.addTOTP(e.user)
 		b := e.browser(t)
 		a := b.addAuthRequest(func(a *storage.AuthRequest) {
 			a.Claims = `{"id_token":{"acr":{"essential":true,"values":["` + mfa.ACRPhishingResistant + `"]}}}`
 		})
 		wantRedirect(t, b.signIn(a.ID, e.user.Email, testPassword), dispatcherURL(a.ID))
+		wantRedirect(t, b.get(dispatcherURL(a.ID)), otpStepURL(a.ID))
+		wantRedirect(t, b.postCode(a.ID, enrollTestCode(secret, currentStep())), dispatcherURL(a.ID))
 		wantRedirect(t, b.get(dispatcherURL(a.ID)), enrollStepURL(a.ID))
 		key := newDevice(e.user, true)
 		wantRedirect(t, b.enrollKeyInSignIn(a.ID, key), dispatcherURL(a.ID))
 		wantRedirect(t, b.useKey(a.ID, key), dispatcherURL(a.ID))
 		wantRedirect(t, b.get(dispatcherURL(a.ID)), testCallbackURL(a.ID))
-		if got := b.authRequest(a.ID); got.ACR != mfa.ACRPhishingResistant || !slices.Equal(got.AMR, []string{"pwd", "swk", "user", "mfa"}) {
+		if got := b.authRequest(a.ID); got.ACR != mfa.ACRPhishingResistant || !slices.Equal(got.AMR, []string{"pwd", "otp", "swk", "user", "mfa"}) {
 			t.Errorf("acr %q, amr %q", got.ACR, got.AMR)
 		}
 
