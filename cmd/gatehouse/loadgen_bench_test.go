@@ -65,12 +65,18 @@ func BenchmarkLoadgenPasswordAndTOTP(b *testing.B) {
 // loadgenReport is what loadgen --output json reports.
 type loadgenReport struct {
 	Succeeded      int     `json:"succeeded"`
+	Failed         int     `json:"failed"`
 	FlowsPerSecond float64 `json:"flows_per_second"`
 	Steps          []struct {
 		Step  string  `json:"step"`
 		Count int     `json:"count"`
+		P50Ms float64 `json:"p50_ms"`
 		P99Ms float64 `json:"p99_ms"`
 	} `json:"steps"`
+	Baseline *struct {
+		HashesPerSecond float64 `json:"hashes_per_second"`
+		FlowsPercent    float64 `json:"flows_percent"`
+	} `json:"argon2_baseline"`
 	Errors []struct {
 		Step     string   `json:"step"`
 		Examples []string `json:"examples"`
