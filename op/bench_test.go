@@ -27,13 +27,8 @@ func BenchmarkCodeExchange(b *testing.B) {
 			handler := e.p.Handler()
 			b.ResetTimer()
 			for i := range b.N {
-				form := url.Values{"grant_type": {"authorization_code"}, "code": {codes[i]},
-					"redirect_uri": {confRedirect}, "code_verifier": {verifier}}
-				req := httptest.NewRequest(http.MethodPost, pathToken, strings.NewReader(form.Encode()))
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.SetBasicAuth(e.conf.ID, e.secret)
 				rec := httptest.NewRecorder()
-				handler.ServeHTTP(rec, req)
+				handler.ServeHTTP(rec, e.exchangeRequest(codes[i], verifier))
 				if rec.Code != http.StatusOK {
 					b.Fatalf("exchange %d: %d %s", i, rec.Code, rec.Body)
 				}
@@ -74,19 +69,23 @@ func benchmarkExchanges(b *testing.B, store *storage.Store) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := next.Add(1) - 1
-			form := url.Values{"grant_type": {"authorization_code"}, "code": {codes[i]},
-				"redirect_uri": {confRedirect}, "code_verifier": {verifier}}
-			req := httptest.NewRequest(http.MethodPost, pathToken, strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.SetBasicAuth(e.conf.ID, e.secret)
 			rec := httptest.NewRecorder()
-			handler.ServeHTTP(rec, req)
+			handler.ServeHTTP(rec, e.exchangeRequest(codes[i], verifier))
 			if rec.Code != http.StatusOK {
 				b.Errorf("exchange %d: %d %s", i, rec.Code, rec.Body)
 				return
 			}
 		}
 	})
+}
+
+// exchangeRequest redeems code with the confidential client.
+func (e *env) exchangeRequest(code, verifier string) *http.Request {
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {confRedirect}, "code_verifier": {verifier}}
+	req := httptest.NewRequest(http.MethodPost, pathToken, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(e.conf.ID, e.secret)
+	return req
 }
 
 // readyCodes stores n completed authorization requests with a code each,

@@ -217,17 +217,9 @@ func (u *UI) showKeyStep(w http.ResponseWriter, r *http.Request) {
 	if s == nil {
 		return
 	}
-	lock, err := u.mfaLockState(r.Context(), s.session.user.ID)
-	if err != nil {
-		u.serverError(w, r, "reading the second-factor lock failed", err)
-		return
+	if status, msg, ok := u.stepLock(w, r, s.session.user.ID); ok {
+		u.renderKeyStep(w, r, status, id, s, msg)
 	}
-	if lock.Locked() {
-		lock.answer(w, time.Now())
-		u.renderKeyStep(w, r, http.StatusTooManyRequests, id, s, lock.Message())
-		return
-	}
-	u.renderKeyStep(w, r, http.StatusOK, id, s, "")
 }
 
 // submitKeyStep is POST /login/key: the browser's assertion is checked

@@ -78,6 +78,22 @@ func (u *UI) mfaLockState(ctx context.Context, userID string) (mfaLock, error) {
 	return lockOf(c, time.Now()), nil
 }
 
+// stepLock is how a second-factor page opens: 429 with Retry-After and the
+// lock's message while the account is locked, else 200 and no message.
+// ok is false when it answered an error instead.
+func (u *UI) stepLock(w http.ResponseWriter, r *http.Request, userID string) (status int, message string, ok bool) {
+	lock, err := u.mfaLockState(r.Context(), userID)
+	if err != nil {
+		u.serverError(w, r, "reading the second-factor lock failed", err)
+		return 0, "", false
+	}
+	if lock.Locked() {
+		lock.answer(w, time.Now())
+		return http.StatusTooManyRequests, lock.Message(), true
+	}
+	return http.StatusOK, "", true
+}
+
 // mfaAttempt describes one answer to a second-factor challenge.
 type mfaAttempt struct {
 	UserID   string

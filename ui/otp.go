@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -92,18 +91,12 @@ func (u *UI) showOTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := otpPage{ID: r.URL.Query().Get("id"), ClientName: s.client.Name, Email: s.session.user.Email, KeyURL: u.keyAlternative(s, r.URL.Query().Get("id"))}
-	lock, err := u.mfaLockState(r.Context(), s.session.user.ID)
-	if err != nil {
-		u.serverError(w, r, "reading the second-factor lock failed", err)
+	status, msg, ok := u.stepLock(w, r, s.session.user.ID)
+	if !ok {
 		return
 	}
-	if lock.Locked() {
-		lock.answer(w, time.Now())
-		p.Error = lock.Message()
-		u.renderOTP(w, r, http.StatusTooManyRequests, p)
-		return
-	}
-	u.renderOTP(w, r, http.StatusOK, p)
+	p.Error = msg
+	u.renderOTP(w, r, status, p)
 }
 
 // submitOTP is POST /login/otp: it checks the code under the account's

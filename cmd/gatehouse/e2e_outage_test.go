@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/gatehouse-id/gatehouse/storage/storagetest"
 )
 
 // dbProxy is a TCP proxy in front of PostgreSQL that the test can cut: a
@@ -113,15 +111,7 @@ func wantUnavailable(t *testing.T, name string, resp *http.Response, form string
 // /readyz says 503. When the database is back, a sign-in begun before the
 // cut goes on and tokens refresh, with nothing to repair.
 func TestDatabaseOutage(t *testing.T) {
-	var pg storagetest.Backend
-	for _, b := range storagetest.Backends() {
-		if b.Name == "postgres" {
-			pg = b
-		}
-	}
-	if pg.URL == nil {
-		t.Skip(storagetest.EnvPostgres + " is not set: the outage is a PostgreSQL server going away")
-	}
+	pg := postgresOnly(t, "the outage is a PostgreSQL server going away")
 	direct, err := url.Parse(pg.URL(t))
 	if err != nil {
 		t.Fatal(err)

@@ -68,15 +68,7 @@ func (p *replicaProxy) handler() http.Handler {
 // replica is refused on another; wrong codes spread over the replicas lock
 // the account on all of them.
 func TestReplicasShareEverything(t *testing.T) {
-	var pg storagetest.Backend
-	for _, b := range storagetest.Backends() {
-		if b.Name == "postgres" {
-			pg = b
-		}
-	}
-	if pg.URL == nil {
-		t.Skip(storagetest.EnvPostgres + " is not set: replicas share a PostgreSQL database")
-	}
+	pg := postgresOnly(t, "replicas share a PostgreSQL database")
 	proxy := &replicaProxy{served: map[string]int{}}
 	front := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + front.Listener.Addr().String()
@@ -155,4 +147,17 @@ func TestReplicasShareEverything(t *testing.T) {
 			t.Errorf("replica %d let a locked account in: %d", i, p.status)
 		}
 	}
+}
+
+// postgresOnly is the PostgreSQL backend, or skips the test, saying why it
+// needs one, when none is configured.
+func postgresOnly(t *testing.T, why string) storagetest.Backend {
+	t.Helper()
+	for _, b := range storagetest.Backends() {
+		if b.Name == "postgres" {
+			return b
+		}
+	}
+	t.Skip(storagetest.EnvPostgres + " is not set: " + why)
+	return storagetest.Backend{}
 }
