@@ -11,18 +11,6 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
-// OrgsRequiringMFA names the organisations among ms that require a second
-// factor of their member: of every member, or of this one.
-func OrgsRequiringMFA(ms []storage.Membership) []string {
-	var names []string
-	for _, m := range ms {
-		if m.RequireMFA || m.MemberRequireMFA {
-			names = append(names, m.Name)
-		}
-	}
-	return names
-}
-
 // factorEvents are the audit events of adding and removing each kind.
 var factorEvents = map[mfa.FactorKind]struct{ added, removed EventType }{
 	mfa.FactorTOTP:     {EventTOTPEnrolled, EventTOTPDisabled},

@@ -87,16 +87,17 @@ func (a *accountSession) totp() *storage.Factor {
 	return f
 }
 
-// appRefusal says why the authenticator app f must stay: an organisation
-// requires what the user's other factors would not meet. "" when it may go.
-func (a *accountSession) appRefusal(f *storage.Factor) string {
+// removal is what removing the factor f, named what, leaves: whether it
+// was the user's last factor, and why organisations refuse it ("" when
+// none does: the user's other factors still meet what they require).
+func (a *accountSession) removal(f *storage.Factor, what string) (last bool, refusal string) {
 	var left []mfa.FactorKind
 	for _, g := range a.factors {
 		if g.ID != f.ID {
 			left = append(left, g.Kind)
 		}
 	}
-	return disableRefusal(directory.OrgsUnmetWithout(a.memberships, left))
+	return len(left) == 0, removalRefusal(directory.OrgsUnmetWithout(a.memberships, left), what)
 }
 
 // signInComplete: the session passed every step a sign-in asks of this
@@ -414,9 +415,8 @@ func (u *UI) renderDisable(w http.ResponseWriter, r *http.Request, status int, p
 	u.render(w, r, status, accountDisableTemplate, p)
 }
 
-// disableRefusal explains that organisations require the authenticator
-// app to stay, or is "" when none does.
-func disableRefusal(orgs []string) string { return removalRefusal(orgs, "the authenticator app") }
+// appName is how the refusals name the authenticator app.
+const appName = "the authenticator app"
 
 // removalRefusal explains that organisations require the factor what to
 // stay, or is "" when none does.
@@ -455,7 +455,8 @@ func (u *UI) showDisable(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	u.renderDisable(w, r, http.StatusOK, disablePage{Refusal: a.appRefusal(f), KeysLeft: len(a.factors) > 1})
+	last, refusal := a.removal(f, appName)
+	u.renderDisable(w, r, http.StatusOK, disablePage{Refusal: refusal, KeysLeft: !last})
 }
 
 // disableTOTP is POST /account/security/totp/disable: with a current code,
@@ -468,7 +469,8 @@ func (u *UI) disableTOTP(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	p := disablePage{Refusal: a.appRefusal(f), KeysLeft: len(a.factors) > 1}
+	last, refusal := a.removal(f, appName)
+	p := disablePage{Refusal: refusal, KeysLeft: !last}
 	if p.Refusal != "" {
 		u.renderDisable(w, r, http.StatusForbidden, p)
 		return
@@ -481,7 +483,7 @@ func (u *UI) disableTOTP(w http.ResponseWriter, r *http.Request) {
 		return u.dir.In(tx).RemoveFactor(ctx, actor(r, a.user.ID, AccountClientID), a.user, f)
 	})
 	switch {
-	case ok && len(a.factors) > 1:
+	case ok && !last:
 		http.Redirect(w, r, accountHome+"?done=app-removed", http.StatusSeeOther)
 	case ok:
 		http.Redirect(w, r, accountHome+"?done=disabled", http.StatusSeeOther)
@@ -510,7 +512,7 @@ func (u *UI) checkActiveCode(w http.ResponseWriter, r *http.Request, a *accountS
 	var required *directory.FactorRequiredError
 	switch {
 	case errors.As(err, &required):
-		refuse(http.StatusForbidden, disableRefusal(required.Orgs))
+		refuse(http.StatusForbidden, removalRefusal(required.Orgs, appName))
 	case err != nil:
 		u.serverError(w, r, "checking an authenticator code failed", err)
 	case !o.Accepted && o.FormError != "":

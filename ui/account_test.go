@@ -1126,7 +1126,7 @@ func accountPageRenders(u *UI) map[string]func(w http.ResponseWriter, r *http.Re
 			u.renderRegenerate(w, r, http.StatusUnauthorized, regeneratePage{Error: "That code is not right."})
 		},
 		accountDisableTemplate: func(w http.ResponseWriter, r *http.Request) {
-			u.renderDisable(w, r, http.StatusForbidden, disablePage{Refusal: disableRefusal([]string{"Acme", "Beta", "Gamma"})})
+			u.renderDisable(w, r, http.StatusForbidden, disablePage{Refusal: removalRefusal([]string{"Acme", "Beta", "Gamma"}, appName)})
 		},
 		enrollStartTemplate: func(w http.ResponseWriter, r *http.Request) {
 			u.renderEnrollStart(w, r, enrollStartPage{Flow: enrollFlow{RequestID: "req1"}, ClientName: "Example"})

@@ -94,6 +94,18 @@ func (u *UI) takeCeremony(ctx context.Context, r *http.Request, purpose webauthn
 	return c, nil, nil
 }
 
+// keyAnswer is the posted answer to a ceremony: the ceremony, taken once
+// and checked as takeCeremony does, and the browser's response; or a
+// refusal when either cannot be used.
+func (u *UI) keyAnswer(ctx context.Context, r *http.Request, purpose webauthn.Purpose, userID *string, requestID string) (*storage.Ceremony, []byte, *keyRefusal, error) {
+	c, ref, err := u.takeCeremony(ctx, r, purpose, userID, requestID)
+	if ref != nil || err != nil {
+		return nil, nil, ref, err
+	}
+	resp, ref := keyResponse(r)
+	return c, resp, ref, nil
+}
+
 // keyResponse is the posted answer, or a refusal when it cannot be one.
 func keyResponse(r *http.Request) ([]byte, *keyRefusal) {
 	resp := r.PostForm.Get("response")
@@ -245,16 +257,11 @@ func (u *UI) submitKeyStep(w http.ResponseWriter, r *http.Request) {
 		u.renderKeyStep(w, r, http.StatusBadRequest, id, s, ref.message)
 	}
 	uid := user.ID
-	c, ref, err := u.takeCeremony(ctx, r, webauthn.PurposeSecondFactor, &uid, id)
+	c, resp, ref, err := u.keyAnswer(ctx, r, webauthn.PurposeSecondFactor, &uid, id)
 	if err != nil {
 		u.serverError(w, r, "taking the key step's challenge failed", err)
 		return
 	}
-	if ref != nil {
-		refuse(ref)
-		return
-	}
-	resp, ref := keyResponse(r)
 	if ref != nil {
 		refuse(ref)
 		return

@@ -82,16 +82,11 @@ func (u *UI) finishKeyAdd(w http.ResponseWriter, r *http.Request, k keyAdding, n
 		u.renderKeyAdd(w, r, status, k, typed, ref.message)
 	}
 	uid := user.ID
-	c, ref, err := u.takeCeremony(ctx, r, webauthn.PurposeRegister, &uid, k.requestID)
+	c, resp, ref, err := u.keyAnswer(ctx, r, webauthn.PurposeRegister, &uid, k.requestID)
 	if err != nil {
 		u.serverError(w, r, "taking a key registration's challenge failed", err)
 		return
 	}
-	if ref != nil {
-		refuse(http.StatusBadRequest, ref)
-		return
-	}
-	resp, ref := keyResponse(r)
 	if ref != nil {
 		refuse(http.StatusBadRequest, ref)
 		return
@@ -284,17 +279,8 @@ type keyRemovePage struct {
 	Refusal     string
 }
 
-// removalOf is what removing f leaves: whether it is the last factor, and
-// why organisations refuse it ("" when none does).
-func removalOf(a *accountSession, f *storage.Factor) (last bool, refusal string) {
-	var left []mfa.FactorKind
-	for _, g := range a.factors {
-		if g.ID != f.ID {
-			left = append(left, g.Kind)
-		}
-	}
-	return len(left) == 0, removalRefusal(directory.OrgsUnmetWithout(a.memberships, left), "this key")
-}
+// thisKey is how the refusals name a key.
+const thisKey = "this key"
 
 // showKeyRemove is GET /account/security/keys/remove?key=ID.
 func (u *UI) showKeyRemove(w http.ResponseWriter, r *http.Request) {
@@ -303,7 +289,7 @@ func (u *UI) showKeyRemove(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	last, refusal := removalOf(a, f)
+	last, refusal := a.removal(f, thisKey)
 	u.render(w, r, http.StatusOK, keyRemoveTemplate, keyRemovePage{layout: u.layout(r), KeyID: f.ID, Name: f.Name, Last: last, Refusal: refusal})
 }
 
@@ -321,7 +307,7 @@ func (u *UI) removeKey(w http.ResponseWriter, r *http.Request) {
 	var required *directory.FactorRequiredError
 	switch {
 	case errors.As(err, &required):
-		p := keyRemovePage{layout: u.layout(r), KeyID: f.ID, Name: f.Name, Refusal: removalRefusal(required.Orgs, "this key")}
+		p := keyRemovePage{layout: u.layout(r), KeyID: f.ID, Name: f.Name, Refusal: removalRefusal(required.Orgs, thisKey)}
 		u.render(w, r, http.StatusForbidden, keyRemoveTemplate, p)
 	case errors.Is(err, directory.ErrNoFactor):
 		u.renderError(w, r, errNoKey)

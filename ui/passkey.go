@@ -55,16 +55,11 @@ func (u *UI) submitPasskey(w http.ResponseWriter, r *http.Request) {
 		page.Error = ref.message
 		u.renderPassword(w, r, status, page)
 	}
-	c, ref, err := u.takeCeremony(ctx, r, webauthn.PurposePasskey, nil, a.ID)
+	c, resp, ref, err := u.keyAnswer(ctx, r, webauthn.PurposePasskey, nil, a.ID)
 	if err != nil {
 		u.serverError(w, r, "taking the passkey challenge failed", err)
 		return
 	}
-	if ref != nil {
-		refuse("", http.StatusBadRequest, ref)
-		return
-	}
-	resp, ref := keyResponse(r)
 	if ref != nil {
 		refuse("", http.StatusBadRequest, ref)
 		return
@@ -96,16 +91,10 @@ func (u *UI) submitPasskey(w http.ResponseWriter, r *http.Request) {
 	res, err := u.guardSecondFactor(ctx, r, mfaAttempt{UserID: user.ID, ClientID: a.ClientID, Method: mfa.FactorWebAuthn},
 		func(tx *storage.Store) (string, error) {
 			proved, err := u.keys.Finish(ctx, mfa.Answer{Secret: f.Credential, LastUsed: f.LastUsedStep, State: c.State, Response: string(resp), Now: time.Now()})
-			switch {
-			case errors.Is(err, mfa.ErrCounterWentBack):
-				return "counter_went_back", nil
-			case errors.Is(err, mfa.ErrWrongAnswer):
-				return "key_refused", nil
-			case errors.Is(err, mfa.ErrMalformedAnswer):
-				return "", errMalformedAnswer
-			case err != nil:
-				return "", err
-			case !slices.Contains(proved.Methods, mfa.AMRUser):
+			if refusal, err := refusalOf(err, mfa.FactorWebAuthn); refusal != "" || err != nil {
+				return refusal, err
+			}
+			if !slices.Contains(proved.Methods, mfa.AMRUser) {
 				return "", errNoUserVerification
 			}
 			if err := tx.Factors().UseCounter(ctx, user.ID, f.ID, proved.Counter); errors.Is(err, storage.ErrReplayed) {
@@ -137,10 +126,7 @@ func (u *UI) submitPasskey(w http.ResponseWriter, r *http.Request) {
 		page.Error = res.Lock.Message()
 		u.renderPassword(w, r, http.StatusTooManyRequests, page)
 	default:
-		page.Error = refusalMessage(res.Refusal, proofSignIn)
-		if res.Refusal == "key_refused" || res.Refusal == "replayed" {
-			page.Error = msgKeyRefused
-		}
+		page.Error = refusalMessage(res.Refusal, proofSignIn, mfa.FactorWebAuthn)
 		u.renderPassword(w, r, http.StatusUnauthorized, page)
 	}
 }

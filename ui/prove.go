@@ -96,22 +96,10 @@ func (u *UI) prove(ctx context.Context, w http.ResponseWriter, r *http.Request, 
 			now := time.Now()
 			p.answer.Now = now
 			proved, err := p.factor.Finish(ctx, p.answer)
-			counter := proved.Counter
-			switch {
-			case errors.Is(err, mfa.ErrCounterWentBack):
-				return "counter_went_back", nil
-			case errors.Is(err, mfa.ErrWrongAnswer) && kind == mfa.FactorWebAuthn:
-				return "key_refused", nil
-			case errors.Is(err, mfa.ErrWrongAnswer):
-				return "wrong_code", nil
-			case errors.Is(err, mfa.ErrReplayedAnswer):
-				return "replayed", nil
-			case errors.Is(err, mfa.ErrMalformedAnswer):
-				// A typing slip is not a guess: rolled back, not counted.
-				return "", errMalformedAnswer
-			case err != nil:
-				return "", err
+			if refusal, err := refusalOf(err, kind); refusal != "" || err != nil {
+				return refusal, err
 			}
+			counter := proved.Counter
 			if p.use != nil {
 				if err := p.use(tx, counter); errors.Is(err, storage.ErrReplayed) {
 					return "replayed", nil
@@ -167,18 +155,42 @@ func (u *UI) prove(ctx context.Context, w http.ResponseWriter, r *http.Request, 
 		res.Lock.answer(w, time.Now())
 		o := outcome{Status: http.StatusTooManyRequests, FormError: res.Lock.Message()}
 		if res.Refusal != "" {
-			o.FieldError = refusalMessage(res.Refusal, p.purpose)
+			o.FieldError = refusalMessage(res.Refusal, p.purpose, kind)
 		}
 		return o, nil
 	}
-	return outcome{Status: http.StatusUnauthorized, FieldError: refusalMessage(res.Refusal, p.purpose)}, nil
+	return outcome{Status: http.StatusUnauthorized, FieldError: refusalMessage(res.Refusal, p.purpose, kind)}, nil
 }
 
-func refusalMessage(refusal string, purpose proofPurpose) string {
+// refusalOf is why a factor's Finish refused an answer ("" when it did
+// not), or an error that rolls the attempt back: errMalformedAnswer for an
+// answer not even of the factor's form (a typing slip is not a guess, and
+// is not counted), or a fault.
+func refusalOf(err error, kind mfa.FactorKind) (string, error) {
+	switch {
+	case err == nil:
+		return "", nil
+	case errors.Is(err, mfa.ErrCounterWentBack):
+		return "counter_went_back", nil
+	case errors.Is(err, mfa.ErrWrongAnswer) && kind == mfa.FactorWebAuthn:
+		return "key_refused", nil
+	case errors.Is(err, mfa.ErrWrongAnswer):
+		return "wrong_code", nil
+	case errors.Is(err, mfa.ErrReplayedAnswer):
+		return "replayed", nil
+	case errors.Is(err, mfa.ErrMalformedAnswer):
+		return "", errMalformedAnswer
+	}
+	return "", err
+}
+
+// refusalMessage tells the user why their answer of this kind was refused.
+func refusalMessage(refusal string, purpose proofPurpose, kind mfa.FactorKind) string {
 	switch {
 	case refusal == "counter_went_back":
 		return msgKeyCounter
-	case refusal == "key_refused":
+	case kind == mfa.FactorWebAuthn:
+		// A key's counter seen already is refused like any bad answer.
 		return msgKeyRefused
 	case refusal == "replayed":
 		return msgReplayedCode

@@ -115,9 +115,6 @@ type Key struct {
 	// Synced: the key may be backed up (a synced passkey), so it proves
 	// AMRSoftwareKey rather than AMRHardwareKey.
 	Synced bool
-	// Discoverable: the key can sign in on its own (a passkey), as far as
-	// the browser said (the credProps extension).
-	Discoverable bool
 }
 
 // record is what Key.Record holds.
@@ -210,7 +207,6 @@ func (rp *RelyingParty) BeginRegistration(u User) (Challenge, error) {
 		lib.WithResidentKeyRequirement(protocol.ResidentKeyRequirementPreferred),
 		lib.WithConveyancePreference(protocol.PreferNoAttestation),
 		lib.WithExclusions(exclude),
-		lib.WithExtensions(lib.WithExtensionCredProps()),
 	)
 	if err != nil {
 		return Challenge{}, fmt.Errorf("webauthn: begin registration: %w", err)
@@ -242,12 +238,7 @@ func (rp *RelyingParty) FinishRegistration(u User, st []byte, response []byte) (
 	if err != nil {
 		return Key{}, err
 	}
-	discoverable := false
-	if p := parsed.ClientExtensionResults.CredProps; p != nil && p.RK != nil {
-		discoverable = *p.RK
-	}
-	return Key{CredentialID: c.ID, Record: raw, Counter: int64(c.Authenticator.SignCount),
-		Synced: c.Flags.BackupEligible, Discoverable: discoverable}, nil
+	return Key{CredentialID: c.ID, Record: raw, Counter: int64(c.Authenticator.SignCount), Synced: c.Flags.BackupEligible}, nil
 }
 
 // BeginPasskey starts a sign-in with a passkey alone: no user is known
