@@ -19,9 +19,10 @@ const maxPrepared = 512
 // itself). Behind a pooler in transaction mode a statement prepared on one
 // server connection is unknown on the next, so it is a setting.
 type statements struct {
-	db *sqlx.DB
-	mu sync.Mutex
-	m  map[string]*sqlx.Stmt
+	db      *sqlx.DB
+	mu      sync.Mutex
+	m       map[string]*sqlx.Stmt
+	pending map[string]bool // being prepared for a transaction
 }
 
 // get returns the prepared statement of query, or nil to run it unprepared
@@ -68,14 +69,37 @@ type prepared struct {
 func (c *statements) onPool(db *sqlx.DB) *prepared { return &prepared{queryer: db, stmt: c.get} }
 
 // inTx runs the kept statements inside tx: on its connection each is
-// prepared once too (database/sql reuses it there).
+// prepared once too (database/sql reuses it there). A query not kept yet
+// runs unprepared this time and is prepared on the pool in the background:
+// preparing it here would wait for a free connection while this
+// transaction holds its locks, and with every connection waiting on those
+// locks (SQLite's one writer) none would come free.
 func (c *statements) inTx(tx *sqlx.Tx) *prepared {
 	return &prepared{queryer: tx, stmt: func(ctx context.Context, query string) *sqlx.Stmt {
-		if st := c.get(ctx, query); st != nil {
+		if st := c.kept(query); st != nil {
 			return tx.StmtxContext(ctx, st)
 		}
 		return nil
 	}}
+}
+
+// kept returns the prepared statement of query, or nil after starting to
+// prepare it in the background.
+func (c *statements) kept(query string) *sqlx.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, ok := c.m[query]
+	if ok || len(c.m) >= maxPrepared || c.pending[query] {
+		return st
+	}
+	c.pending[query] = true
+	go func() {
+		c.get(context.Background(), query)
+		c.mu.Lock()
+		delete(c.pending, query)
+		c.mu.Unlock()
+	}()
+	return nil
 }
 
 func (p *prepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {

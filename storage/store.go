@@ -128,7 +128,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	}
 	st := &Store{db: db, q: db, dialect: dialect}
 	if dialect == SQLite || !o.unprepared {
-		st.stmts = &statements{db: db, m: map[string]*sqlx.Stmt{}}
+		st.stmts = &statements{db: db, m: map[string]*sqlx.Stmt{}, pending: map[string]bool{}}
 		st.q = st.stmts.onPool(db)
 	}
 	return st, nil
