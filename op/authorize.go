@@ -40,7 +40,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		p.errorPage(w, r, http.StatusBadRequest, "The application did not say who it is (client_id).")
 		return
 	}
-	c, err := p.clients.get(r.Context(), clientID[0])
+	c, err := p.clients.Get(r.Context(), clientID[0])
 	if errors.Is(err, storage.ErrNotFound) {
 		p.errorPage(w, r, http.StatusBadRequest, "The application is not registered with this sign-in service.")
 		return

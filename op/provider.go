@@ -34,6 +34,9 @@ type Config struct {
 	SignInURL  func(authRequestID string) string
 	SignOutURL func(q url.Values) string
 	ErrorPage  ErrorPage
+	// Clients is the client cache /authorize shares with the hosted pages;
+	// nil: one of its own.
+	Clients *storage.ClientCache
 
 	AccessTokenTTL  time.Duration // default 15m
 	IDTokenTTL      time.Duration // default 1h
@@ -80,7 +83,7 @@ type Provider struct {
 	log     *slog.Logger
 	metrics *metrics
 	disco   discoveryCache
-	clients *clientCache // for /authorize only
+	clients *storage.ClientCache // for /authorize only: never to authenticate a client
 	handler http.Handler
 }
 
@@ -105,7 +108,10 @@ func New(cfg Config, store *storage.Store, keys KeySource) (*Provider, error) {
 		keys:    keys,
 		log:     cfg.Logger,
 		metrics: m,
-		clients: newClientCache(store),
+		clients: cfg.Clients,
+	}
+	if p.clients == nil {
+		p.clients = storage.NewClientCache(store)
 	}
 	p.storage = &Storage{p: p}
 	if p.lib, err = p.newLibraryProvider(); err != nil {

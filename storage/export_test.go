@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"io/fs"
+	"time"
 )
 
 // MigrateFS applies the migrations in fsys instead of the embedded ones and
@@ -19,3 +20,6 @@ func (s *Store) MigrateFS(ctx context.Context, fsys fs.FS) (version int64, err e
 // CleanupLockID is the clean-up's database lock, for a test that holds it
 // as another replica would.
 const CleanupLockID = lockCleanup
+
+// SetClock makes the cache read the time from now.
+func (cc *ClientCache) SetClock(now func() time.Time) { cc.now = now }

@@ -83,7 +83,7 @@ func finished(a *storage.AuthRequest) bool { return a.CodeHash != nil || a.Error
 // clientName is what the pages call the application. It reports false
 // after showing the page for a client that no longer exists.
 func (u *UI) clientName(w http.ResponseWriter, r *http.Request, clientID string) (string, bool) {
-	c, err := u.store.Clients().Get(r.Context(), clientID)
+	c, err := u.cfg.Clients.Get(r.Context(), clientID)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		u.renderError(w, r, errUnknownClient)

@@ -27,7 +27,7 @@ type signin struct {
 // session whose user may sign in — the user's confirmed factors and their
 // organisations. A deleted client is errClientGone.
 func (u *UI) loadSignin(ctx context.Context, a *storage.AuthRequest, bs *browserSession) (*signin, error) {
-	c, err := u.store.Clients().Get(ctx, a.ClientID)
+	c, err := u.cfg.Clients.Get(ctx, a.ClientID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, errClientGone
 	}

@@ -63,6 +63,11 @@ type Config struct {
 	// CallbackURL is the provider's address where a finished sign-in for
 	// the auth request id continues (required).
 	CallbackURL func(id string) string
+	// Clients is the client cache the pages share with /authorize. The
+	// pages read a client for its name and what it asks of a sign-in, and
+	// the token endpoint checks the fresh client again. Default: one of
+	// their own.
+	Clients *storage.ClientCache
 	// MailConfigured: mail reaches users (security notices are sent). The
 	// pages that would send mail say so when it does not.
 	MailConfigured bool
@@ -138,6 +143,9 @@ func New(cfg Config, store *storage.Store, hasher *password.Hasher) (*UI, error)
 		if cfg.SecurityKeys != nil {
 			cfg.Directory.SetOfferedFactors([]mfa.FactorKind{mfa.FactorWebAuthn, mfa.FactorTOTP})
 		}
+	}
+	if cfg.Clients == nil {
+		cfg.Clients = storage.NewClientCache(store)
 	}
 	u := &UI{cfg: cfg, store: store, dir: cfg.Directory, hasher: hasher, log: cfg.Logger, offered: []mfa.Factor{totp.Factor{}}}
 	if cfg.SecurityKeys != nil {

@@ -118,12 +118,15 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 	if mailing.outbox != nil {
 		s.background = append(s.background, func(ctx context.Context) { remindMembers(ctx, dir, s.log) })
 	}
+	// The sign-in pages and /authorize read their clients through one cache.
+	clients := storage.NewClientCache(s.store)
 	pages, err := ui.New(ui.Config{
 		Issuer: cfg.Issuer, ProductName: "Gatehouse", SessionCookie: cookie, FlowCookie: flow, SecureCookies: secure,
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Logger: s.log, Metrics: reg,
 		TOTPKey: key.Derive(secretkey.PurposeTOTPSecrets), RecoveryKey: key.Derive(secretkey.PurposeRecoveryCodes),
 		DeviceKey: key.Derive(secretkey.PurposeDeviceCookies), AccessPassKey: key.Derive(secretkey.PurposeAccessPasses),
 		CallbackURL: op.CallbackURL, Directory: dir, MailConfigured: mailing.configured, SecurityKeys: securityKeys,
+		Clients: clients,
 	}, s.store, password.NewHasher(password.DefaultParams, 0))
 	if err != nil {
 		return err
@@ -132,7 +135,7 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 	copy(cryptoKey[:], key.Derive(secretkey.PurposeTokenCrypto))
 	provider, err := op.New(op.Config{
 		Issuer:        cfg.Issuer,
-		SessionCookie: cookie, FlowCookie: flow, SignInURL: ui.SignInURL, SignOutURL: ui.SignOutURL, ErrorPage: pages.ErrorPage,
+		SessionCookie: cookie, FlowCookie: flow, SignInURL: ui.SignInURL, SignOutURL: ui.SignOutURL, ErrorPage: pages.ErrorPage, Clients: clients,
 		AccessTokenTTL: cfg.AccessTokenTTL, IDTokenTTL: cfg.IDTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL, RefreshTokenMax: cfg.RefreshTokenMax, RefreshReuseGrace: cfg.RefreshReuseGrace,
 		SessionIdle: cfg.SessionIdle, CryptoKey: cryptoKey, KeysCacheMaxAge: signing.DefaultCacheMaxAge, SecurityKeys: securityKeys != nil,
 		Logger: s.log, Metrics: reg,
