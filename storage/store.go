@@ -228,6 +228,15 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 	return nil
 }
 
+// unprepared is where a query runs without being kept prepared: the
+// transaction or the pool.
+func (s *Store) unprepared() queryer {
+	if p, ok := s.q.(*prepared); ok {
+		return p.queryer
+	}
+	return s.q
+}
+
 // mapErr turns driver errors callers act on into the package's sentinels.
 func mapErr(err error) error {
 	if err == nil {
