@@ -7,8 +7,13 @@ import (
 	"time"
 )
 
-// cleanupBatch bounds each DELETE, so no pass holds locks for long.
-const cleanupBatch = 500
+// cleanupBatch bounds each DELETE, so no pass holds locks for long. On
+// SQLite a batch holds the one write lock, which requests wait for in turn
+// with it (writegate.go): a hundred rows take it for about 20 ms.
+const (
+	cleanupBatch       = 500
+	cleanupBatchSQLite = 100
+)
 
 // RunCleanup deletes expired rows every interval until ctx ends, starting
 // at once. On PostgreSQL one replica at a time does it; the others skip the
@@ -53,7 +58,7 @@ func (s *Store) CleanupExpired(ctx context.Context, now time.Time, log *slog.Log
 				return s.Audit().DeleteExpired(ctx, t.Add(-s.auditRetention()), limit)
 			}},
 		} {
-			total, err := deleteInBatches(ctx, now, step.del)
+			total, err := s.deleteInBatches(ctx, now, step.del)
 			if err != nil {
 				return fmt.Errorf("delete expired %s: %w", step.what, err)
 			}
@@ -65,12 +70,16 @@ func (s *Store) CleanupExpired(ctx context.Context, now time.Time, log *slog.Log
 	})
 }
 
-func deleteInBatches(ctx context.Context, now time.Time, del func(context.Context, time.Time, int) (int64, error)) (int64, error) {
+func (s *Store) deleteInBatches(ctx context.Context, now time.Time, del func(context.Context, time.Time, int) (int64, error)) (int64, error) {
+	batch := cleanupBatch
+	if s.dialect == SQLite {
+		batch = cleanupBatchSQLite
+	}
 	var total int64
 	for {
-		n, err := del(ctx, now, cleanupBatch)
+		n, err := del(ctx, now, batch)
 		total += n
-		if err != nil || n < cleanupBatch {
+		if err != nil || n < int64(batch) {
 			return total, err
 		}
 		if err := ctx.Err(); err != nil {

@@ -51,7 +51,9 @@ type Store struct {
 	// stmts keeps the queries prepared; nil runs them unprepared (behind a
 	// pooler).
 	stmts *statements
-	inTx  bool // q is a transaction
+	// gate queues SQLite's writers (writegate.go); off on PostgreSQL.
+	gate writeGate
+	inTx bool // q is a transaction
 }
 
 // Option changes how Open connects.
@@ -131,6 +133,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		st.stmts = &statements{db: db, m: map[string]*sqlx.Stmt{}, pending: map[string]bool{}}
 		st.q = st.stmts.onPool(db)
 	}
+	if dialect == SQLite {
+		st.gate = newWriteGate()
+		st.q = gated{queryer: st.q, gate: st.gate}
+	}
 	return st, nil
 }
 
@@ -201,6 +207,10 @@ func (s *Store) DB() *sql.DB { return s.db.DB }
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) (err error) {
 	if s.inTx {
 		return fn(s)
+	}
+	if !s.gate.off() { // every SQLite transaction is a write (_txlock=immediate)
+		s.gate.enter()
+		defer s.gate.leave()
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
