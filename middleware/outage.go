@@ -3,10 +3,12 @@ package middleware
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -16,6 +18,13 @@ import (
 // handlers need not tell an outage from a fault; when one answers 500,
 // Down is asked (with a short deadline of its own), and if the database
 // is down the answer becomes the 503.
+//
+// With a Deadline, a request whose handler has not answered when it runs
+// out is answered 503 at once and its handler left to finish alone: a
+// database that stops answering, rather than refusing connections, can
+// keep a driver waiting far beyond any context (lib/pq waits for the
+// server to acknowledge a cancellation), and the client must not wait
+// with it.
 type Outage struct {
 	// Down reports whether the database is unreachable now (a ping).
 	Down func(ctx context.Context) bool
@@ -29,6 +38,9 @@ type Outage struct {
 	Problem string
 	// RetryAfter is the Retry-After sent. Default 5 seconds.
 	RetryAfter time.Duration
+	// Deadline bounds each request: its context ends then, and so does
+	// the wait for its answer. 0: no bound.
+	Deadline time.Duration
 }
 
 // downCheck bounds the ping that tells an outage from a fault.
@@ -37,9 +49,87 @@ const downCheck = 2 * time.Second
 // Handler wraps next.
 func (o Outage) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ow := &outageWriter{ResponseWriter: w, o: &o, r: r}
-		next.ServeHTTP(ow, r)
+		if o.Deadline <= 0 {
+			next.ServeHTTP(&outageWriter{ResponseWriter: w, o: &o, r: r}, r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), o.Deadline)
+		defer cancel()
+		r = r.WithContext(ctx)
+		gw := &guardedWriter{w: &outageWriter{ResponseWriter: w, o: &o, r: r}, h: http.Header{}}
+		done := make(chan any, 1)
+		go func() {
+			defer func() { done <- recover() }()
+			next.ServeHTTP(gw, r)
+		}()
+		select {
+		case p := <-done:
+			if p != nil {
+				panic(p) // http.ErrAbortHandler, which the server's own goroutine must raise
+			}
+		case <-ctx.Done():
+			if gw.abandon() {
+				o.answer(w, r)
+			}
+		}
 	})
+}
+
+// guardedWriter is the handler's writer while the request may be
+// abandoned: once it is, whatever the handler still writes is dropped. The
+// handler's headers are its own until it writes them, so that an answer
+// given in its place never races with them.
+type guardedWriter struct {
+	mu        sync.Mutex
+	w         http.ResponseWriter
+	h         http.Header
+	wrote     bool
+	abandoned bool
+}
+
+func (g *guardedWriter) Header() http.Header { return g.h }
+
+func (g *guardedWriter) WriteHeader(code int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.writeHeader(code)
+}
+
+func (g *guardedWriter) writeHeader(code int) {
+	if g.wrote || g.abandoned {
+		return
+	}
+	g.wrote = true
+	maps.Copy(g.w.Header(), g.h)
+	g.w.WriteHeader(code)
+}
+
+func (g *guardedWriter) Write(b []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.abandoned {
+		return 0, http.ErrHandlerTimeout
+	}
+	g.writeHeader(http.StatusOK)
+	return g.w.Write(b)
+}
+
+// Flush passes on a flush the handler asks for.
+func (g *guardedWriter) Flush() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.abandoned {
+		_ = http.NewResponseController(g.w).Flush()
+	}
+}
+
+// abandon drops the handler's further writes and reports whether the
+// answer is still to be given (nothing of the handler's went out).
+func (g *guardedWriter) abandon() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.abandoned = true
+	return !g.wrote
 }
 
 // outageWriter passes every response through but a 500 during an outage,
@@ -82,10 +172,19 @@ func (o *Outage) down(r *http.Request) bool {
 	if o.Down == nil {
 		return false
 	}
-	// The request's own deadline may be what ran out.
+	// The request's own deadline may be what ran out. A ping that does
+	// not answer in time, whatever its driver does with the deadline, is
+	// an outage too.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), downCheck)
 	defer cancel()
-	return o.Down(ctx)
+	down := make(chan bool, 1)
+	go func() { down <- o.Down(ctx) }()
+	select {
+	case d := <-down:
+		return d
+	case <-ctx.Done():
+		return true
+	}
 }
 
 // answer writes the 503 in the form the endpoint's clients read.
@@ -119,17 +218,5 @@ func (o *Outage) answer(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusServiceUnavailable)
 		w.Write([]byte(description + "\n"))
-	}
-}
-
-// Deadline gives each request's context a deadline d away, so that no
-// request waits on an unreachable database (or anything else) longer.
-func Deadline(d time.Duration) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx, cancel := context.WithTimeout(r.Context(), d)
-			defer cancel()
-			next.ServeHTTP(w, r.WithContext(ctx))
-		})
 	}
 }

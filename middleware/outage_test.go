@@ -63,17 +63,73 @@ func TestOutage(t *testing.T) {
 	}
 }
 
-func TestDeadline(t *testing.T) {
-	var left time.Duration
-	h := Deadline(3 * time.Second)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d, ok := r.Context().Deadline()
-		if !ok {
-			t.Fatal("no deadline")
+// A handler that keeps waiting past the deadline, as on a database that
+// stopped answering, is abandoned: the client gets the 503 at the deadline
+// and nothing the handler writes after.
+func TestDeadlineAnswersForAStuckHandler(t *testing.T) {
+	const deadline = 200 * time.Millisecond
+	release, finished := make(chan struct{}), make(chan error, 1)
+	o := Outage{JSON: []string{"/oauth/token"}, Deadline: deadline}
+	h := o.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d, ok := r.Context().Deadline(); !ok || time.Until(d) > deadline {
+			t.Errorf("the handler's context ends %v (%v), want within %s", d, ok, deadline)
 		}
-		left = time.Until(d)
+		w.Header().Set("X-Late", "yes")
+		<-release // a driver that does not heed the context
+		_, err := w.Write([]byte(`{"access_token":"late"}`))
+		finished <- err
 	}))
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
-	if left <= 2*time.Second || left > 3*time.Second {
-		t.Errorf("deadline %s away, want about 3s", left)
+	rec := httptest.NewRecorder()
+	start := time.Now()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/oauth/token", nil))
+	if took := time.Since(start); took > deadline+time.Second {
+		t.Errorf("answered after %s, deadline %s", took, deadline)
+	}
+	close(release)
+	if err := <-finished; err == nil {
+		t.Error("the abandoned handler's write succeeded")
+	}
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || rec.Header().Get("X-Late") != "" ||
+		!strings.Contains(rec.Body.String(), "temporarily_unavailable") || strings.Contains(rec.Body.String(), "late") {
+		t.Errorf("stuck handler: %d %v %q", rec.Code, rec.Header(), rec.Body)
+	}
+}
+
+// Within the deadline a handler's answer goes out as it wrote it, and
+// net/http's abort still aborts.
+func TestDeadlinePassesAnswersInTime(t *testing.T) {
+	o := Outage{Deadline: time.Second}
+	h := o.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusTeapot)
+		w.Write([]byte("short and stout"))
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != http.StatusTeapot || rec.Header().Get("Content-Type") != "text/plain" || rec.Body.String() != "short and stout" {
+		t.Errorf("answer in time: %d %v %q", rec.Code, rec.Header(), rec.Body)
+	}
+	aborting := o.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) }))
+	defer func() {
+		if p := recover(); p != http.ErrAbortHandler {
+			t.Errorf("recovered %v, want http.ErrAbortHandler", p)
+		}
+	}()
+	aborting.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+	t.Error("the abort did not reach the server")
+}
+
+// A ping that does not answer within its own deadline counts as down.
+func TestSilentPingIsAnOutage(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	o := Outage{Down: func(context.Context) bool { <-block; return false }}
+	h := o.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("a 500 with a silent ping: %d, want 503", rec.Code)
 	}
 }

@@ -21,6 +21,10 @@ type dbProxy struct {
 	mu     sync.Mutex
 	cut    bool
 	conns  []net.Conn
+	// stalled: the proxy is a black hole, as a database host behind a
+	// dropped route; held are the client ends it keeps open and silent.
+	stalled bool
+	held    []net.Conn
 }
 
 func startDBProxy(t *testing.T, target string) *dbProxy {
@@ -30,7 +34,7 @@ func startDBProxy(t *testing.T, target string) *dbProxy {
 		t.Fatal(err)
 	}
 	p := &dbProxy{ln: ln, target: target}
-	t.Cleanup(func() { ln.Close(); p.Cut() })
+	t.Cleanup(func() { ln.Close(); p.Cut(); p.Restore() })
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -45,6 +49,11 @@ func startDBProxy(t *testing.T, target string) *dbProxy {
 
 func (p *dbProxy) serve(c net.Conn) {
 	p.mu.Lock()
+	if p.stalled {
+		p.held = append(p.held, c)
+		p.mu.Unlock()
+		return
+	}
 	if p.cut {
 		p.mu.Unlock()
 		c.Close()
@@ -61,7 +70,28 @@ func (p *dbProxy) serve(c net.Conn) {
 	p.mu.Unlock()
 	go func() { io.Copy(up, c); up.Close() }()
 	io.Copy(c, up)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stalled {
+		p.held = append(p.held, c) // the database went silent, not away
+		return
+	}
 	c.Close()
+}
+
+// Stall turns the proxy into a black hole: the database side of every
+// connection goes, the client side stays open and hears nothing, and new
+// connections are accepted and never answered.
+func (p *dbProxy) Stall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stalled = true
+	for i, c := range p.conns {
+		if i%2 == 1 { // the database's end of each pair
+			c.Close()
+		}
+	}
+	p.conns = nil
 }
 
 // Cut drops every connection and refuses new ones until Restore.
@@ -75,11 +105,17 @@ func (p *dbProxy) Cut() {
 	p.conns = nil
 }
 
-// Restore lets connections through again.
+// Restore lets connections through again; the ones held silent during a
+// stall are closed, as when the route comes back to a server that forgot
+// them.
 func (p *dbProxy) Restore() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.cut = false
+	p.cut, p.stalled = false, false
+	for _, c := range p.held {
+		c.Close()
+	}
+	p.held = nil
 }
 
 // wantUnavailable checks an answer during the outage: 503 with Retry-After,
@@ -189,5 +225,78 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	if _, rc := rp.refresh(got.oauth.RefreshToken); rc.AuthTime != got.claims.AuthTime {
 		t.Errorf("the refresh after the outage: %+v", rc)
+	}
+}
+
+// TestDatabaseBlackHole makes the database silent rather than gone, as
+// when its route drops packets: no request waits beyond the per-request
+// deadline, each answers 503 with Retry-After, and service resumes by
+// itself when the database answers again.
+func TestDatabaseBlackHole(t *testing.T) {
+	pg := postgresOnly(t, "the black hole is a PostgreSQL server that stops answering")
+	direct, err := url.Parse(pg.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := startDBProxy(t, direct.Host)
+	through := *direct
+	through.Host = proxy.ln.Addr().String()
+	const deadline = 3 * time.Second
+	g := startConfiguredGatehouse(t, through.String(), newSecretKey(t), func(c *Config) { c.RequestDeadline = deadline })
+	ada := g.user("ada@example.com", "correct horse battery")
+	rp := g.relyingParty("app")
+	b := newBrowser(t)
+	f, p := rp.start(b)
+	got := f.finish(signIn(t, b, p, ada.Email, "correct horse battery"))
+
+	proxy.Stall()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	do := func(method, path string, form url.Values, auth func(*http.Request)) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, g.issuer+path, strings.NewReader(form.Encode()))
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		if auth != nil {
+			auth(req)
+		}
+		start := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		if d := time.Since(start); d > deadline+2*time.Second {
+			t.Errorf("%s %s took %s with the database silent, beyond the %s deadline", method, path, d.Round(time.Millisecond), deadline)
+		}
+		return resp
+	}
+	basic := func(r *http.Request) { r.SetBasicAuth(rp.oauth.ClientID, rp.oauth.ClientSecret) }
+	authURL, _ := url.Parse(rp.oauth.AuthCodeURL("state-silent"))
+	wantUnavailable(t, "/authorize", do(http.MethodGet, "/authorize?"+authURL.RawQuery, nil, nil), "page")
+	wantUnavailable(t, "a refresh", do(http.MethodPost, "/oauth/token",
+		url.Values{"grant_type": {"refresh_token"}, "refresh_token": {got.oauth.RefreshToken}}, basic), "json")
+	wantUnavailable(t, "userinfo", do(http.MethodGet, "/userinfo", nil, func(r *http.Request) {
+		r.Header.Set("Authorization", "Bearer "+got.oauth.AccessToken)
+	}), "json")
+	wantUnavailable(t, "/readyz", do(http.MethodGet, "/readyz", nil, nil), "")
+	if resp := do(http.MethodGet, "/keys", nil, nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("/keys with the database silent: %d, want 200 from memory", resp.StatusCode)
+	}
+
+	// Back again: the pool drops the connections that went silent and
+	// the refresh token, never rotated during the silence, works.
+	proxy.Restore()
+	for start := time.Now(); ; time.Sleep(200 * time.Millisecond) {
+		resp := do(http.MethodGet, "/readyz", nil, nil)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			break
+		}
+		if time.Since(start) > 15*time.Second {
+			t.Fatalf("/readyz still %d 15 s after the database answers again", resp.StatusCode)
+		}
+	}
+	if _, rc := rp.refresh(got.oauth.RefreshToken); rc.AuthTime != got.claims.AuthTime {
+		t.Errorf("the refresh after the silence: %+v", rc)
 	}
 }
