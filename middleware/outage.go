@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/go-chi/chi/v5"
 )
 
 // Outage answers a request that failed while the database was unreachable
@@ -55,6 +57,19 @@ func (o Outage) Handler(next http.Handler) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), o.Deadline)
 		defer cancel()
+		// The router's state for this request is written as the handler
+		// routes, read by the middleware outside, and recycled by chi once
+		// the request returns: the handler's goroutine routes on a copy of
+		// its own, handed back when it finishes in time.
+		shared := chi.RouteContext(ctx)
+		var own *chi.Context
+		if shared != nil {
+			own = chi.NewRouteContext()
+			own.Routes, own.RoutePath, own.RouteMethod = shared.Routes, shared.RoutePath, shared.RouteMethod
+			own.URLParams.Keys, own.URLParams.Values = slices.Clone(shared.URLParams.Keys), slices.Clone(shared.URLParams.Values)
+			own.RoutePatterns = slices.Clone(shared.RoutePatterns)
+			ctx = context.WithValue(ctx, chi.RouteCtxKey, own)
+		}
 		r = r.WithContext(ctx)
 		gw := &guardedWriter{w: &outageWriter{ResponseWriter: w, o: &o, r: r}, h: http.Header{}}
 		done := make(chan any, 1)
@@ -64,6 +79,9 @@ func (o Outage) Handler(next http.Handler) http.Handler {
 		}()
 		select {
 		case p := <-done:
+			if own != nil {
+				*shared = *own
+			}
 			if p != nil {
 				panic(p) // http.ErrAbortHandler, which the server's own goroutine must raise
 			}
