@@ -67,6 +67,13 @@ func (b Bulk) Members(ctx context.Context, orgID, role string, users []User) err
 func (b Bulk) insert(ctx context.Context, table, cols string, width, n int, row func(i int, args []any) []any) error {
 	return b.s.InTx(ctx, func(tx *Store) error {
 		args := make([]any, 0, width*bulkRows)
+		// SQLite looks a numbered parameter up in a list as long as the
+		// statement: thousands of them make its parsing quadratic, and
+		// "?" are not looked up.
+		anonymous := ""
+		if b.s.dialect == SQLite {
+			anonymous = "(" + strings.Repeat("?, ", width-1) + "?)"
+		}
 		var q strings.Builder
 		for start := 0; start < n; start += bulkRows {
 			end := min(start+bulkRows, n)
@@ -77,11 +84,8 @@ func (b Bulk) insert(ctx context.Context, table, cols string, width, n int, row 
 				if i > start {
 					q.WriteString(", ")
 				}
-				if b.s.dialect == SQLite {
-					// SQLite looks a numbered parameter up in a list as
-					// long as the statement: thousands of them make the
-					// statement's parsing quadratic; "?" are not looked up.
-					q.WriteString(anonymousPlaceholders(width))
+				if anonymous != "" {
+					q.WriteString(anonymous)
 				} else {
 					q.WriteString(placeholders(len(args)+1, width))
 				}
@@ -95,9 +99,4 @@ func (b Bulk) insert(ctx context.Context, table, cols string, width, n int, row 
 		}
 		return nil
 	})
-}
-
-// anonymousPlaceholders is "(?, …, ?)" with n of them.
-func anonymousPlaceholders(n int) string {
-	return "(" + strings.Repeat("?, ", n-1) + "?)"
 }

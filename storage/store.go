@@ -238,8 +238,8 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 	return nil
 }
 
-// unprepared is where a query runs without being kept prepared: the
-// transaction or the pool.
+// unprepared is where a query runs without being kept prepared: in a
+// transaction, the transaction itself.
 func (s *Store) unprepared() queryer {
 	if p, ok := s.q.(*prepared); ok {
 		return p.queryer

@@ -63,6 +63,15 @@ func (s *seeder) seedUsers(ctx context.Context) error {
 	})
 }
 
+// expiry is when the i-th row ends: the first live ones in 30 days, the
+// rest (the expired ones) an hour ago.
+func expiry(t time.Time, i, live int) time.Time {
+	if i < live {
+		return t.Add(30 * 24 * time.Hour)
+	}
+	return t.Add(-time.Hour)
+}
+
 func (s *seeder) seedSessions(ctx context.Context) error {
 	n := s.c.sessions + s.c.expired
 	t := time.Now()
@@ -70,10 +79,7 @@ func (s *seeder) seedSessions(ctx context.Context) error {
 		batch := make([]storage.Session, 0, to-from)
 		for i := from; i < to; i++ {
 			_, digest := storage.NewSecret()
-			exp := t.Add(30 * 24 * time.Hour)
-			if i >= s.c.sessions {
-				exp = t.Add(-time.Hour)
-			}
+			exp := expiry(t, i, s.c.sessions)
 			batch = append(batch, storage.Session{IDHash: digest, UserID: s.users[i%len(s.users)].ID, AuthTime: t,
 				AMR: storage.StringList{"pwd"}, CreatedAt: t, LastSeenAt: t, ExpiresAt: exp, UserAgent: "seed", IP: "192.0.2.1"})
 		}
@@ -95,10 +101,7 @@ func (s *seeder) seedTokens(ctx context.Context) error {
 		batch := make([]storage.Token, 0, to-from)
 		for i := from; i < to; i++ {
 			_, digest := storage.NewSecret()
-			exp := t.Add(30 * 24 * time.Hour)
-			if i >= s.c.tokens {
-				exp = t.Add(-time.Hour)
-			}
+			exp := expiry(t, i, s.c.tokens)
 			user := s.users[i%len(s.users)].ID
 			batch = append(batch, storage.Token{IDHash: digest, Kind: storage.TokenRefresh, FamilyID: fmt.Sprintf("%s-%d", client.ID, i),
 				ClientID: client.ID, Subject: user, Scopes: storage.StringList{"openid", "offline_access"}, AuthTime: &t,
