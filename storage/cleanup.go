@@ -70,6 +70,10 @@ func (s *Store) CleanupExpired(ctx context.Context, now time.Time, log *slog.Log
 	})
 }
 
+// deleteInBatches deletes until a batch comes back short. After each full
+// batch it rests as long as the batch took, so however many rows have piled
+// up the clean-up takes at most half of the database's time (on SQLite, of
+// its one write lock) and requests are served in between.
 func (s *Store) deleteInBatches(ctx context.Context, now time.Time, del func(context.Context, time.Time, int) (int64, error)) (int64, error) {
 	batch := cleanupBatch
 	if s.dialect == SQLite {
@@ -77,13 +81,18 @@ func (s *Store) deleteInBatches(ctx context.Context, now time.Time, del func(con
 	}
 	var total int64
 	for {
+		began := time.Now()
 		n, err := del(ctx, now, batch)
 		total += n
 		if err != nil || n < int64(batch) {
 			return total, err
 		}
-		if err := ctx.Err(); err != nil {
-			return total, err
+		rest := time.NewTimer(time.Since(began))
+		select {
+		case <-ctx.Done():
+			rest.Stop()
+			return total, ctx.Err()
+		case <-rest.C:
 		}
 	}
 }
