@@ -65,12 +65,17 @@ func TestOutage(t *testing.T) {
 
 // A handler that keeps waiting past the deadline, as on a database that
 // stopped answering, is abandoned: the client gets the 503 at the deadline
-// and nothing the handler writes after.
+// and nothing the handler writes after, and the requests after it are
+// served while it still waits.
 func TestDeadlineAnswersForAStuckHandler(t *testing.T) {
 	const deadline = 200 * time.Millisecond
 	release, finished := make(chan struct{}), make(chan error, 1)
 	o := Outage{JSON: []string{"/oauth/token"}, Deadline: deadline}
 	h := o.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/oauth/token" {
+			w.Write([]byte("fine"))
+			return
+		}
 		if d, ok := r.Context().Deadline(); !ok || time.Until(d) > deadline {
 			t.Errorf("the handler's context ends %v (%v), want within %s", d, ok, deadline)
 		}
@@ -84,6 +89,13 @@ func TestDeadlineAnswersForAStuckHandler(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/oauth/token", nil))
 	if took := time.Since(start); took > deadline+time.Second {
 		t.Errorf("answered after %s, deadline %s", took, deadline)
+	}
+	for range 3 {
+		next := httptest.NewRecorder()
+		h.ServeHTTP(next, httptest.NewRequest(http.MethodGet, "/keys", nil))
+		if next.Code != http.StatusOK || next.Body.String() != "fine" {
+			t.Errorf("a request while another is stuck: %d %q", next.Code, next.Body)
+		}
 	}
 	close(release)
 	if err := <-finished; err == nil {
@@ -132,4 +144,27 @@ func TestSilentPingIsAnOutage(t *testing.T) {
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("a 500 with a silent ping: %d, want 503", rec.Code)
 	}
+}
+
+// BenchmarkDeadline is the cost the deadline adds to a request whose
+// handler runs deep, as the server's do.
+func BenchmarkDeadline(b *testing.B) {
+	h := Outage{Deadline: time.Second}.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte{deep(200)})
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+}
+
+// deep recurses n frames of about 256 bytes each.
+func deep(n int) byte {
+	var pad [256]byte
+	pad[n%256] = byte(n)
+	if n == 0 {
+		return pad[0]
+	}
+	return deep(n-1) + pad[n%256]
 }
