@@ -15,7 +15,8 @@ const codeTTL = 60 * time.Second
 // callback is where the sign-in steps send the browser when the request is
 // decided (/authorize/callback?id=ID). A completed request gets a code, but
 // only in the browser whose session completed it; a failed one sends its
-// error to the client. Both carry state and iss.
+// error to the client. Both carry state and iss. The code is issued in one
+// statement; only when that finds nothing is the request read to say why.
 func (p *Provider) callback(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if r.Method != http.MethodGet {
@@ -29,7 +30,21 @@ func (p *Provider) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	req, err := p.store.AuthRequests().Get(ctx, ids[0])
+	code, digest := storage.NewSecret()
+	req, err := p.store.AuthRequests().IssueCode(ctx, ids[0], storage.CodeFor{BrowserHash: p.flowHash(r),
+		SessionHash: p.sessionHash(r.Header), CodeHash: digest, ExpiresAt: time.Now().Add(codeTTL)})
+	if err == nil {
+		back := authResponse{redirectURI: req.RedirectURI, state: req.State, iss: p.issuer}
+		http.Redirect(w, r, back.codeURL(code), http.StatusFound)
+		return
+	}
+	if !errors.Is(err, storage.ErrNotFound) {
+		p.log.ErrorContext(ctx, "callback: store code", "error", err)
+		p.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
+		return
+	}
+	// Not the common case: the stored request says why.
+	req, err = p.store.AuthRequests().Get(ctx, ids[0])
 	if errors.Is(err, storage.ErrNotFound) {
 		p.errorPage(w, r, http.StatusBadRequest, "This sign-in request has expired or does not exist. Go back to the application and start again.")
 		return
@@ -56,7 +71,6 @@ func (p *Provider) callback(w http.ResponseWriter, r *http.Request) {
 			p.errorPage(w, r, http.StatusBadRequest, "This sign-in was completed in another browser session. Go back to the application and start again.")
 			return
 		}
-		code, digest := storage.NewSecret()
 		err := p.store.AuthRequests().SetCode(ctx, req.ID, digest, time.Now().Add(codeTTL))
 		if errors.Is(err, storage.ErrNotFound) {
 			p.errorPage(w, r, http.StatusBadRequest, "This sign-in was already used. Go back to the application and start again.")

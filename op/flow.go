@@ -34,8 +34,18 @@ func (p *Provider) boundToBrowser(r *http.Request, req *storage.AuthRequest) boo
 	if req.BrowserHash == nil {
 		return true
 	}
+	got := p.flowHash(r)
+	return got != nil && subtle.ConstantTimeCompare(got, req.BrowserHash) == 1
+}
+
+// flowHash is the digest of the browser's sign-in cookie; nil when it
+// sends none.
+func (p *Provider) flowHash(r *http.Request) []byte {
 	c, err := r.Cookie(p.cfg.FlowCookie)
-	return err == nil && subtle.ConstantTimeCompare(storage.HashSecret(c.Value), req.BrowserHash) == 1
+	if err != nil || c.Value == "" {
+		return nil
+	}
+	return storage.HashSecret(c.Value)
 }
 
 // clientNetwork names where r comes from for the bound on unfinished

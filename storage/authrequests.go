@@ -167,6 +167,31 @@ func (r AuthRequests) SetCode(ctx context.Context, id string, codeHash []byte, e
 	return expectOne(res, err, "set code")
 }
 
+// CodeFor is who may have a completed request's code: the browser that
+// started the sign-in and the session that completed it, by the digests
+// of their cookies.
+type CodeFor struct {
+	BrowserHash, SessionHash []byte
+	CodeHash                 []byte
+	ExpiresAt                time.Time
+}
+
+// IssueCode attaches a code to a completed, unexpired request without one,
+// when c's browser and session are the ones the request belongs to, and
+// returns the request: the callback's common case in one statement. Any
+// other case is ErrNotFound, for the caller to tell which it is. The
+// digests are of 256-bit random cookies, compared in SQL as the tokens'
+// digests are looked up.
+func (r AuthRequests) IssueCode(ctx context.Context, id string, c CodeFor) (*AuthRequest, error) {
+	var a AuthRequest
+	err := r.q.GetContext(ctx, &a, `UPDATE auth_requests SET code_hash = $1, code_expires_at = $2
+		WHERE id = $3 AND done = TRUE AND code_hash IS NULL AND expires_at > $4
+			AND (browser_hash IS NULL OR browser_hash = $5) AND session_hash = $6
+		RETURNING `+authRequestColumns,
+		c.CodeHash, c.ExpiresAt.UTC().Truncate(time.Microsecond), id, now(), c.BrowserHash, c.SessionHash)
+	return &a, wrap(err, "issue code")
+}
+
 // ByCode returns the request a code was issued for, without consuming it,
 // so the token endpoint can check the client and PKCE first.
 func (r AuthRequests) ByCode(ctx context.Context, codeHash []byte) (*AuthRequest, error) {

@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sync"
@@ -14,6 +15,7 @@ func flowTests() []namedTest {
 	return []namedTest{
 		{"AuthRequests/Lifecycle", testAuthRequestLifecycle},
 		{"AuthRequests/Fail", testAuthRequestFail},
+		{"AuthRequests/IssueCodeToItsBrowserAndSession", testIssueCode},
 		{"AuthRequests/CodeConsumedOnce", testCodeConsumedOnce},
 		{"AuthRequests/ExpiredCode", testExpiredCode},
 		{"Sessions/TouchReplaceDelete", testSessions},
@@ -86,6 +88,73 @@ func testAuthRequestFail(t *testing.T, s *storage.Store) {
 	}
 	// A failed request cannot be completed afterwards.
 	wantErr(t, s.AuthRequests().Complete(ctx, a.ID, storage.Completion{Subject: "u", AuthTime: time.Now()}), storage.ErrNotFound)
+}
+
+// A code goes only to the browser that started the request and the
+// session that completed it, once, and never for an unfinished, failed or
+// deleted request.
+func testIssueCode(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	browser, session := storage.HashSecret("browser"), storage.HashSecret("session")
+	issue := func(id string, browser, session []byte) (*storage.AuthRequest, []byte, error) {
+		_, code := storage.NewSecret()
+		a, err := s.AuthRequests().IssueCode(ctx, id, storage.CodeFor{BrowserHash: browser, SessionHash: session,
+			CodeHash: code, ExpiresAt: time.Now().Add(time.Minute)})
+		return a, code, err
+	}
+	bound := func(ttl time.Duration) *storage.AuthRequest {
+		a := &storage.AuthRequest{ClientID: "client", RedirectURI: "https://app.example.com/cb", State: "st",
+			BrowserHash: browser, ExpiresAt: time.Now().Add(ttl)}
+		must(t, s.AuthRequests().Create(ctx, a, 1<<20))
+		return a
+	}
+	complete := func(a *storage.AuthRequest) {
+		must(t, s.AuthRequests().Complete(ctx, a.ID, storage.Completion{Subject: "u1", SessionHash: session,
+			AuthTime: time.Now(), AMR: []string{"pwd"}}))
+	}
+
+	a := bound(time.Hour)
+	_, _, err := issue(a.ID, browser, session)
+	wantErr(t, err, storage.ErrNotFound) // not finished
+	complete(a)
+	_, _, err = issue(a.ID, storage.HashSecret("other browser"), session)
+	wantErr(t, err, storage.ErrNotFound)
+	_, _, err = issue(a.ID, nil, session)
+	wantErr(t, err, storage.ErrNotFound)
+	_, _, err = issue(a.ID, browser, storage.HashSecret("other session"))
+	wantErr(t, err, storage.ErrNotFound)
+	_, _, err = issue(a.ID, browser, nil)
+	wantErr(t, err, storage.ErrNotFound)
+	got, code, err := issue(a.ID, browser, session)
+	must(t, err)
+	if got.ID != a.ID || got.RedirectURI != a.RedirectURI || got.State != "st" || !bytes.Equal(got.CodeHash, code) {
+		t.Fatalf("IssueCode = %+v", got)
+	}
+	byCode, err := s.AuthRequests().ByCode(ctx, code)
+	must(t, err)
+	if byCode.ID != a.ID || byCode.CodeExpiresAt == nil {
+		t.Fatalf("ByCode after IssueCode = %+v", byCode)
+	}
+	_, _, err = issue(a.ID, browser, session)
+	wantErr(t, err, storage.ErrNotFound) // one code per request
+
+	failed := bound(time.Hour)
+	must(t, s.AuthRequests().Fail(ctx, failed.ID, "access_denied", "no"))
+	_, _, err = issue(failed.ID, browser, session)
+	wantErr(t, err, storage.ErrNotFound)
+
+	gone := bound(time.Hour)
+	complete(gone)
+	must(t, s.AuthRequests().Delete(ctx, gone.ID))
+	_, _, err = issue(gone.ID, browser, session)
+	wantErr(t, err, storage.ErrNotFound)
+
+	// A request stored before sign-ins were bound to a browser.
+	unbound := &storage.AuthRequest{ClientID: "client", RedirectURI: "https://app.example.com/cb", ExpiresAt: time.Now().Add(time.Hour)}
+	must(t, s.AuthRequests().Create(ctx, unbound, 1<<20))
+	complete(unbound)
+	_, _, err = issue(unbound.ID, nil, session)
+	must(t, err)
 }
 
 func completedWithCode(t *testing.T, s *storage.Store, codeTTL time.Duration) (*storage.AuthRequest, []byte) {
