@@ -42,11 +42,8 @@ func (s *server) CodeExchange(ctx context.Context, r *zop.ClientRequest[oidc.Acc
 	if req.CodeExpiresAt == nil || !time.Now().Before(*req.CodeExpiresAt) || !req.Done || req.Subject == "" {
 		return nil, errCodeInvalid()
 	}
-	user, err := s.p.activeUser(ctx, req.Subject)
+	user, err := s.p.grantUser(ctx, req.Subject, r.Client, req.AMR)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.p.requireSecondFactor(ctx, user.ID, r.Client, req.AMR); err != nil {
 		return nil, err
 	}
 	grant := &codeGrant{req: req, user: user, codeHash: codeHash}
@@ -106,35 +103,26 @@ func errSecondFactorRequired() error {
 	return oidc.ErrInvalidGrant().WithDescription("two-step verification is now required for this user: sign in again with a second factor")
 }
 
-// requireSecondFactor re-checks, at each grant, what the user's
-// organisations (once their requirement is in force for this member) and
-// the client require now, against what the sign-in proved (amr): a token
-// from before a policy stops working once the policy applies, and one
-// from a grace period keeps working during it. One indexed query.
-func (p *Provider) requireSecondFactor(ctx context.Context, userID string, c zop.Client, amr []string) error {
-	ms, err := p.store.Orgs().MembershipsOf(ctx, userID)
+// grantUser loads the user a grant issues tokens for, with their
+// organisations, in one query. It refuses a disabled or deleted account,
+// and re-checks what the user's organisations (once their requirement is
+// in force for this member) and the client require now against what the
+// sign-in proved (amr): a token from before a policy stops working once
+// the policy applies, and one from a grace period keeps working during it.
+func (p *Provider) grantUser(ctx context.Context, id string, c zop.Client, amr []string) (*storage.User, error) {
+	u, ms, err := p.store.Users().GetWithMemberships(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the user account is disabled")
+	}
 	if err != nil {
-		return oidc.ErrServerError().WithParent(err)
+		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	clientRequires := false
 	if cl, ok := c.(*client); ok {
 		clientRequires = cl.c.RequireMFA
 	}
 	if need := mfa.GrantRank(storage.MFAPolicies(ms), clientRequires, time.Now()); !mfa.Satisfies(amr, need) {
-		return errSecondFactorRequired()
-	}
-	return nil
-}
-
-// activeUser loads the user tokens are issued for, refusing a disabled or
-// deleted account.
-func (p *Provider) activeUser(ctx context.Context, id string) (*storage.User, error) {
-	u, err := p.store.Users().Get(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
-		return nil, oidc.ErrInvalidGrant().WithDescription("the user account is disabled")
-	}
-	if err != nil {
-		return nil, oidc.ErrServerError().WithParent(err)
+		return nil, errSecondFactorRequired()
 	}
 	return u, nil
 }

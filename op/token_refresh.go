@@ -41,11 +41,8 @@ func (s *server) RefreshToken(ctx context.Context, r *zop.ClientRequest[oidc.Ref
 	if err != nil {
 		return nil, err
 	}
-	user, err := s.p.activeUser(ctx, tok.Subject)
+	user, err := s.p.grantUser(ctx, tok.Subject, r.Client, tok.AMR)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.p.requireSecondFactor(ctx, user.ID, r.Client, tok.AMR); err != nil {
 		return nil, err
 	}
 	grant := &refreshGrant{token: tok, tokenHash: hash, user: user, scopes: scopes}

@@ -53,6 +53,75 @@ func (r Users) Get(ctx context.Context, id string) (*User, error) {
 	return &u, wrap(err, "get user")
 }
 
+// GetWithMemberships returns the user with this id and the organisations
+// they belong to (as Orgs.MembershipsOf lists them) in one query: a grant
+// and a sign-in need both.
+func (r Users) GetWithMemberships(ctx context.Context, id string) (*User, []Membership, error) {
+	var rows []userMembershipRow
+	err := r.q.SelectContext(ctx, &rows, `SELECT u.id, u.email, u.name, u.password_hash, u.disabled, u.reenroll_since,
+		u.last_sign_in_at, u.created_at, u.updated_at,
+		o.id AS org_id, o.slug AS org_slug, o.name AS org_name, o.require_mfa AS org_require_mfa,
+		o.mfa_grace_seconds AS org_mfa_grace_seconds, o.mfa_required_from AS org_mfa_required_from,
+		o.allowed_factors AS org_allowed_factors, o.mfa_required_since AS org_mfa_required_since,
+		o.created_at AS org_created_at, o.updated_at AS org_updated_at,
+		m.role, m.require_mfa AS member_require_mfa, m.created_at AS joined_at
+		FROM users u LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN orgs o ON o.id = m.org_id
+		WHERE u.id = $1 ORDER BY o.slug`, id)
+	if err != nil {
+		return nil, nil, wrap(err, "get user with memberships")
+	}
+	if len(rows) == 0 {
+		return nil, nil, ErrNotFound
+	}
+	u := rows[0].User
+	var ms []Membership
+	for _, row := range rows {
+		if m, ok := row.membership(); ok {
+			ms = append(ms, m)
+		}
+	}
+	return &u, ms, nil
+}
+
+// userMembershipRow is a user joined with one of their memberships, or
+// with none (every membership column NULL).
+type userMembershipRow struct {
+	User
+	OrgID            *string    `db:"org_id"`
+	OrgSlug          *string    `db:"org_slug"`
+	OrgName          *string    `db:"org_name"`
+	RequireMFA       *bool      `db:"org_require_mfa"`
+	GraceSeconds     *int64     `db:"org_mfa_grace_seconds"`
+	RequiredFrom     *time.Time `db:"org_mfa_required_from"`
+	AllowedFactors   *string    `db:"org_allowed_factors"`
+	RequiredSince    *time.Time `db:"org_mfa_required_since"`
+	OrgCreatedAt     *time.Time `db:"org_created_at"`
+	OrgUpdatedAt     *time.Time `db:"org_updated_at"`
+	Role             *string    `db:"role"`
+	MemberRequireMFA *bool      `db:"member_require_mfa"`
+	JoinedAt         *time.Time `db:"joined_at"`
+}
+
+func (r userMembershipRow) membership() (Membership, bool) {
+	if r.OrgID == nil {
+		return Membership{}, false
+	}
+	m := Membership{Org: Org{ID: *r.OrgID, Slug: deref(r.OrgSlug), Name: deref(r.OrgName),
+		Policy: Policy{RequireMFA: deref(r.RequireMFA), GraceSeconds: r.GraceSeconds, RequiredFrom: r.RequiredFrom,
+			AllowedFactors: deref(r.AllowedFactors), RequiredSince: r.RequiredSince}},
+		Role: deref(r.Role), MemberRequireMFA: deref(r.MemberRequireMFA)}
+	m.CreatedAt, m.UpdatedAt, m.JoinedAt = deref(r.OrgCreatedAt), deref(r.OrgUpdatedAt), deref(r.JoinedAt)
+	return m, true
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
 // GetByEmail returns the user with this email, in any letter case.
 func (r Users) GetByEmail(ctx context.Context, email string) (*User, error) {
 	var u User

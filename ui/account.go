@@ -77,8 +77,7 @@ func (u *UI) toAccountHome(w http.ResponseWriter, r *http.Request) {
 // what they show about its user.
 type accountSession struct {
 	*browserSession
-	factors     []storage.Factor     // confirmed ones
-	memberships []storage.Membership // every organisation of the user
+	factors []storage.Factor // confirmed ones
 }
 
 // totp is the user's authenticator app, or nil.
@@ -125,9 +124,6 @@ func (u *UI) loadAccountSession(ctx context.Context, r *http.Request) (*accountS
 	}
 	a := &accountSession{browserSession: bs}
 	if a.factors, err = u.store.Factors().Confirmed(ctx, bs.user.ID); err != nil {
-		return nil, err
-	}
-	if a.memberships, err = u.store.Orgs().MembershipsOf(ctx, bs.user.ID); err != nil {
 		return nil, err
 	}
 	return a, nil

@@ -10,10 +10,11 @@ import (
 
 // browserSession is the live session a browser presents, with its user.
 type browserSession struct {
-	hash    []byte // the stored digest of the cookie's value
-	session *storage.Session
-	user    *storage.User
-	grant   string // the browser's enrollment grant, if any (see grantOf)
+	hash        []byte // the stored digest of the cookie's value
+	session     *storage.Session
+	user        *storage.User
+	memberships []storage.Membership // the user's organisations, read with the user
+	grant       string               // the browser's enrollment grant, if any (see grantOf)
 }
 
 // cookieHash is the digest of the browser's session cookie, or nil when it
@@ -27,8 +28,9 @@ func (u *UI) cookieHash(r *http.Request) []byte {
 }
 
 // currentSession returns the browser's live session, or nil when it has
-// none (no cookie, an ended or expired session, a deleted user). Reading it
-// counts as activity for the idle lifetime.
+// none (no cookie, an ended or expired session, a deleted user), with its
+// user and their organisations. Reading it counts as activity for the idle
+// lifetime.
 func (u *UI) currentSession(ctx context.Context, r *http.Request) (*browserSession, error) {
 	hash := u.cookieHash(r)
 	if hash == nil {
@@ -41,14 +43,14 @@ func (u *UI) currentSession(ctx context.Context, r *http.Request) (*browserSessi
 	if err != nil {
 		return nil, err
 	}
-	user, err := u.store.Users().Get(ctx, s.UserID)
+	user, memberships, err := u.store.Users().GetWithMemberships(ctx, s.UserID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &browserSession{hash: hash, session: s, user: user, grant: u.grantOf(r)}, nil
+	return &browserSession{hash: hash, session: s, user: user, memberships: memberships, grant: u.grantOf(r)}, nil
 }
 
 func (u *UI) setSessionCookie(w http.ResponseWriter, value string) {

@@ -23,9 +23,10 @@ type signin struct {
 }
 
 // loadSignin gathers the policy's inputs for request a and the browser
-// session bs (nil for none) with one query each: the client, and — for a
-// session whose user may sign in — the user's confirmed factors and their
-// organisations. A deleted client is errClientGone.
+// session bs (nil for none): the client (from its cache) and, for a session
+// whose user may sign in, the user's confirmed factors, in one query, with
+// the organisations read with the session's user. A deleted client is
+// errClientGone.
 func (u *UI) loadSignin(ctx context.Context, a *storage.AuthRequest, bs *browserSession) (*signin, error) {
 	c, err := u.cfg.Clients.Get(ctx, a.ClientID)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -40,9 +41,7 @@ func (u *UI) loadSignin(ctx context.Context, a *storage.AuthRequest, bs *browser
 		if s.factors, err = u.store.Factors().Confirmed(ctx, bs.user.ID); err != nil {
 			return nil, err
 		}
-		if memberships, err = u.store.Orgs().MembershipsOf(ctx, bs.user.ID); err != nil {
-			return nil, err
-		}
+		memberships = bs.memberships
 	}
 	s.input = u.policyInput(policyRequest(a), bs, s.factors, memberships, c.RequireMFA)
 	s.input.Now = u.cfg.Now()

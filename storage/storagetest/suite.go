@@ -3,6 +3,7 @@ package storagetest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ func Run(t *testing.T, open func(t *testing.T) *storage.Store) {
 		{"Users/Update", testUsersUpdate},
 		{"Users/NotFound", testUsersNotFound},
 		{"Users/ConcurrentSameEmail", testUsersConcurrentSameEmail},
+		{"Users/GetWithMemberships", testUsersWithMemberships},
 		{"Orgs/CreateGetList", testOrgsCreateGetList},
 		{"Orgs/Policy", testOrgsPolicy},
 		{"Orgs/Members", testOrgsMembers},
@@ -395,6 +397,49 @@ func testTxRollback(t *testing.T, s *storage.Store) {
 	})
 	wantErr(t, err, storage.ErrConflict)
 	_, err = s.Orgs().GetBySlug(ctx, "half")
+	wantErr(t, err, storage.ErrNotFound)
+}
+
+// A user read with their memberships is the user Get returns and the
+// memberships MembershipsOf lists, policies and all.
+func testUsersWithMemberships(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	check := func(u *storage.User) {
+		t.Helper()
+		wantUser, err := s.Users().Get(ctx, u.ID)
+		must(t, err)
+		wantMS, err := s.Orgs().MembershipsOf(ctx, u.ID)
+		must(t, err)
+		gotUser, gotMS, err := s.Users().GetWithMemberships(ctx, u.ID)
+		must(t, err)
+		if !reflect.DeepEqual(gotUser, wantUser) {
+			t.Fatalf("user = %+v, want %+v", gotUser, wantUser)
+		}
+		if !reflect.DeepEqual(gotMS, wantMS) {
+			t.Fatalf("memberships = %+v, want %+v", gotMS, wantMS)
+		}
+	}
+	loner := newUser(t, s, "loner@example.com")
+	check(loner)
+
+	member := newUser(t, s, "member@example.com")
+	grace, from, since := int64(600), time.Now().Add(24*time.Hour).UTC().Truncate(time.Microsecond), time.Now().UTC().Truncate(time.Microsecond)
+	strict, open := newOrg(t, s, "strict"), newOrg(t, s, "open")
+	must(t, s.Orgs().SetPolicy(ctx, strict.ID, storage.Policy{RequireMFA: true, GraceSeconds: &grace, RequiredFrom: &from,
+		AllowedFactors: "webauthn", RequiredSince: &since}))
+	must(t, s.Orgs().AddMember(ctx, strict.ID, member.ID, storage.RoleAdmin))
+	must(t, s.Orgs().AddMember(ctx, open.ID, member.ID, storage.RoleMember))
+	must(t, s.Orgs().SetMemberRequireMFA(ctx, open.ID, member.ID, true))
+	check(member)
+	_, ms, err := s.Users().GetWithMemberships(ctx, member.ID)
+	must(t, err)
+	if len(ms) != 2 || ms[0].Slug != "open" || !ms[0].MemberRequireMFA || ms[1].GraceSeconds == nil || *ms[1].GraceSeconds != grace ||
+		ms[1].AllowedFactors != "webauthn" || ms[1].Role != storage.RoleAdmin {
+		t.Fatalf("memberships = %+v", ms)
+	}
+	check(loner) // others' memberships are not theirs
+
+	_, _, err = s.Users().GetWithMemberships(ctx, "missing")
 	wantErr(t, err, storage.ErrNotFound)
 }
 
