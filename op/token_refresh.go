@@ -32,6 +32,9 @@ func (s *server) RefreshToken(ctx context.Context, r *zop.ClientRequest[oidc.Ref
 		return nil, errRefreshInvalid()
 	}
 	if tok.RotatedAt != nil && !tok.RotatedAt.After(s.p.graceFrom(time.Now())) {
+		if err := s.p.store.Tokens().RevokeFamily(ctx, tok.FamilyID); err != nil {
+			return nil, oidc.ErrServerError().WithParent(err)
+		}
 		return nil, s.p.refreshError(ctx, tok.FamilyID, storage.ErrTokenReused)
 	}
 	if tok.RevokedAt != nil || !time.Now().Before(tok.ExpiresAt) {

@@ -32,9 +32,10 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req zop.Toke
 
 // issue stores the digests of a random 256-bit access token id and, when
 // asked, of a random refresh token, in one statement. A code is consumed
-// and a refresh token rotated in the same transaction, so that a
-// concurrent reuse, which revokes the family once it sees the code used,
-// cannot run between the consumption and the tokens' creation.
+// and a refresh token rotated atomically with the tokens' creation
+// (Store.RedeemCode, Store.RotateRefresh), so that a concurrent reuse,
+// which revokes the family once it sees the code used, cannot run between
+// the two.
 func (s *Storage) issue(ctx context.Context, req zop.TokenRequest, withRefresh bool) (accessID, refresh string, exp time.Time, err error) {
 	now := time.Now()
 	exp = now.Add(s.p.cfg.AccessTokenTTL)
@@ -65,23 +66,13 @@ func (s *Storage) issue(ctx context.Context, req zop.TokenRequest, withRefresh b
 		if withRefresh {
 			newRefresh(access, g.req.Scopes, nil)
 		}
-		err = s.p.store.InTx(ctx, func(tx *storage.Store) error {
-			if err := tx.AuthRequests().ConsumeCode(ctx, g.codeHash); err != nil {
-				return err
-			}
-			return tx.Tokens().Create(ctx, tokenRows(access, refreshRow)...)
-		})
+		err = s.p.store.RedeemCode(ctx, g.codeHash, tokenRows(access, refreshRow)...)
 		err = s.p.codeError(ctx, g.req.ID, err)
 	case *refreshGrant:
 		fromToken(access, g.token, g.scopes)
 		// The new refresh token keeps the scope of the one it replaces (RFC 6749 §6).
 		newRefresh(access, g.token.Scopes, g.token.FamilyExpiresAt)
-		err = s.p.store.InTx(ctx, func(tx *storage.Store) error {
-			if _, err := tx.Tokens().Rotate(ctx, g.tokenHash, s.p.graceFrom(now)); err != nil {
-				return err
-			}
-			return tx.Tokens().Create(ctx, tokenRows(access, refreshRow)...)
-		})
+		err = s.p.store.RotateRefresh(ctx, g.tokenHash, s.p.graceFrom(now), tokenRows(access, refreshRow)...)
 		err = s.p.refreshError(ctx, g.token.FamilyID, err)
 	case *clientGrant:
 		access.FamilyID = clientFamilyPrefix + randomHex()
@@ -149,16 +140,13 @@ func (p *Provider) codeError(ctx context.Context, familyID string, err error) er
 	return oidc.ErrServerError().WithParent(err)
 }
 
-// refreshError does the same for a refresh token. Rotate revoked the
-// family inside the transaction that was rolled back, so it is done again.
+// refreshError does the same for a refresh token, whose family is revoked
+// by then (by the store, or by RefreshToken when it sees the reuse first).
 func (p *Provider) refreshError(ctx context.Context, familyID string, err error) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, storage.ErrTokenReused):
-		if rerr := p.store.Tokens().RevokeFamily(ctx, familyID); rerr != nil {
-			return oidc.ErrServerError().WithParent(rerr)
-		}
 		p.log.WarnContext(ctx, "refresh token reused: token family revoked", "family", familyID)
 		return errRefreshReused()
 	case errors.Is(err, storage.ErrNotFound):

@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -61,19 +63,57 @@ func (r Tokens) Create(ctx context.Context, ts ...*Token) error {
 	}
 	t := now()
 	query := `INSERT INTO tokens (` + tokenColumns + `) VALUES `
-	args := make([]any, 0, 15*len(ts))
+	args := make([]any, 0, tokenColumnCount*len(ts))
 	for i, tok := range ts {
 		tok.CreatedAt = t
 		if i > 0 {
 			query += ", "
 		}
-		query += placeholders(len(args)+1, 15)
-		args = append(args, tok.IDHash, tok.Kind, tok.FamilyID, tok.ClientID, tok.Subject, tok.Scopes, tok.Audience,
-			utcPtr(tok.AuthTime), tok.AMR, tok.ACR, tok.CreatedAt, tok.ExpiresAt.UTC().Truncate(time.Microsecond),
-			utcPtr(tok.RevokedAt), utcPtr(tok.RotatedAt), utcPtr(tok.FamilyExpiresAt))
+		query += placeholders(len(args)+1, tokenColumnCount)
+		args = appendTokenArgs(args, tok)
 	}
 	_, err := r.q.ExecContext(ctx, query, args...)
 	return wrap(err, "create tokens")
+}
+
+const tokenColumnCount = 15
+
+// appendTokenArgs appends tok's values in the order of tokenColumns.
+func appendTokenArgs(args []any, tok *Token) []any {
+	return append(args, tok.IDHash, tok.Kind, tok.FamilyID, tok.ClientID, tok.Subject, tok.Scopes, tok.Audience,
+		utcPtr(tok.AuthTime), tok.AMR, tok.ACR, tok.CreatedAt, tok.ExpiresAt.UTC().Truncate(time.Microsecond),
+		utcPtr(tok.RevokedAt), utcPtr(tok.RotatedAt), utcPtr(tok.FamilyExpiresAt))
+}
+
+// tokenColumnTypes are the PostgreSQL types of tokenColumns: tokens
+// inserted from a SELECT, rather than from VALUES, name their types.
+var tokenColumnTypes = [tokenColumnCount]string{"bytea", "text", "text", "text", "text", "text", "text", "timestamptz",
+	"text", "text", "timestamptz", "timestamptz", "timestamptz", "timestamptz", "timestamptz"}
+
+// insertTokensFrom is an INSERT of ts (CreatedAt filled) for each row of
+// the WITH query named from, with their values as placeholders from
+// first on: PostgreSQL only.
+func insertTokensFrom(from string, first int, ts []*Token) (string, []any) {
+	t := now()
+	var b strings.Builder
+	b.WriteString(`INSERT INTO tokens (` + tokenColumns + `) `)
+	args := make([]any, 0, tokenColumnCount*len(ts))
+	for i, tok := range ts {
+		tok.CreatedAt = t
+		if i > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		b.WriteString("SELECT ")
+		for c, typ := range tokenColumnTypes {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "$%d::%s", first+len(args)+c, typ)
+		}
+		b.WriteString(" FROM " + from)
+		args = appendTokenArgs(args, tok)
+	}
+	return b.String(), args
 }
 
 // Get returns the token with this digest, active or not.
@@ -148,4 +188,75 @@ func (r Tokens) RevokeClient(ctx context.Context, clientID string) error {
 func (r Tokens) DeleteExpired(ctx context.Context, t time.Time, limit int) (int64, error) {
 	return deleteBatch(ctx, r.q, `DELETE FROM tokens WHERE id_hash IN (SELECT id_hash FROM tokens
 		WHERE expires_at < $1 LIMIT $2)`, t, limit)
+}
+
+// RedeemCode consumes an authorization code and stores the tokens issued
+// for it, atomically: a concurrent reuse, which revokes the family once it
+// sees the code used, cannot run between the two. On PostgreSQL it is one
+// statement; on SQLite, a transaction. Errors as ConsumeCode.
+func (s *Store) RedeemCode(ctx context.Context, codeHash []byte, ts ...*Token) error {
+	if s.dialect != Postgres || len(ts) == 0 {
+		return s.InTx(ctx, func(tx *Store) error {
+			if err := tx.AuthRequests().ConsumeCode(ctx, codeHash); err != nil {
+				return err
+			}
+			return tx.Tokens().Create(ctx, ts...)
+		})
+	}
+	insert, args := insertTokensFrom("used", 3, ts)
+	res, err := s.q.ExecContext(ctx, `WITH used AS (UPDATE auth_requests SET code_used_at = $1
+		WHERE code_hash = $2 AND code_used_at IS NULL AND code_expires_at > $1 RETURNING id) `+insert,
+		append([]any{now(), codeHash}, args...)...)
+	err = expectOne(res, err, "redeem code")
+	if errors.Is(err, ErrNotFound) {
+		// Not consumed: tell a reuse from an unknown or expired code.
+		if a, getErr := s.AuthRequests().ByCode(ctx, codeHash); getErr == nil && a.CodeUsedAt != nil {
+			return ErrCodeReused
+		}
+	}
+	return err
+}
+
+// RotateRefresh rotates a refresh token (as Tokens.Rotate: a reuse revokes
+// the family and is ErrTokenReused) and stores the tokens issued for it,
+// atomically. On PostgreSQL the common case, an
+// active token rotated for the first time, is one statement; a retry within
+// the grace, a reuse and SQLite take a transaction.
+func (s *Store) RotateRefresh(ctx context.Context, idHash []byte, graceFrom time.Time, ts ...*Token) error {
+	inTx := func() error {
+		return s.InTx(ctx, func(tx *Store) error {
+			if _, err := tx.Tokens().Rotate(ctx, idHash, graceFrom); err != nil {
+				return err
+			}
+			return tx.Tokens().Create(ctx, ts...)
+		})
+	}
+	if s.dialect != Postgres || len(ts) == 0 {
+		return s.revokeReused(ctx, idHash, inTx())
+	}
+	insert, args := insertTokensFrom("rotated", 3, ts)
+	res, err := s.q.ExecContext(ctx, `WITH rotated AS (UPDATE tokens SET rotated_at = $1 WHERE id_hash = $2
+		AND kind = 'refresh' AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $1 RETURNING id_hash) `+insert,
+		append([]any{now(), idHash}, args...)...)
+	err = expectOne(res, err, "rotate refresh token")
+	if errors.Is(err, ErrNotFound) {
+		return s.revokeReused(ctx, idHash, inTx())
+	}
+	return err
+}
+
+// revokeReused revokes the family of a reused refresh token: Rotate did
+// so inside the transaction, which its error rolled back.
+func (s *Store) revokeReused(ctx context.Context, idHash []byte, err error) error {
+	if !errors.Is(err, ErrTokenReused) {
+		return err
+	}
+	old, getErr := s.Tokens().Get(ctx, idHash)
+	if getErr != nil {
+		return getErr
+	}
+	if rerr := s.Tokens().RevokeFamily(ctx, old.FamilyID); rerr != nil {
+		return rerr
+	}
+	return err
 }

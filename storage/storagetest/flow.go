@@ -18,6 +18,8 @@ func flowTests() []namedTest {
 		{"AuthRequests/IssueCodeToItsBrowserAndSession", testIssueCode},
 		{"AuthRequests/CodeConsumedOnce", testCodeConsumedOnce},
 		{"AuthRequests/ExpiredCode", testExpiredCode},
+		{"AuthRequests/RedeemCodeOnceWithItsTokens", testRedeemCode},
+		{"Tokens/RotateRefreshWithItsTokens", testRotateRefresh},
 		{"Sessions/TouchReplaceDelete", testSessions},
 		{"Sessions/IdleAndAbsoluteEnd", testSessionLifetimes},
 		{"Tokens/CreateGetRevoke", testTokens},
@@ -252,6 +254,126 @@ func testSessionLifetimes(t *testing.T, s *storage.Store) {
 	time.Sleep(5 * time.Millisecond)
 	_, err = s.Sessions().Touch(ctx, storage.HashSecret(idle), time.Millisecond)
 	wantErr(t, err, storage.ErrNotFound)
+}
+
+// issued reports which of the tokens were stored.
+func issued(t *testing.T, s *storage.Store, ts ...*storage.Token) (stored int) {
+	t.Helper()
+	for _, tok := range ts {
+		got, err := s.Tokens().Get(context.Background(), tok.IDHash)
+		switch {
+		case err == nil:
+			if got.Kind != tok.Kind || got.FamilyID != tok.FamilyID || got.ACR != tok.ACR || !got.ExpiresAt.Equal(tok.ExpiresAt.UTC().Truncate(time.Microsecond)) {
+				t.Fatalf("stored %+v, want %+v", got, tok)
+			}
+			stored++
+		case !errors.Is(err, storage.ErrNotFound):
+			t.Fatal(err)
+		}
+	}
+	return stored
+}
+
+// Of concurrent redemptions of one code, exactly one consumes it and
+// stores its tokens; a reused, expired or unknown code stores none.
+func testRedeemCode(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	a, code := completedWithCode(t, s, time.Minute)
+	const n = 6
+	errs := make([]error, n)
+	tokens := make([][]*storage.Token, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		_, access := newToken(storage.TokenAccess, a.ID, time.Hour)
+		_, refresh := newToken(storage.TokenRefresh, a.ID, 24*time.Hour)
+		tokens[i] = []*storage.Token{access, refresh}
+		wg.Go(func() { errs[i] = s.RedeemCode(ctx, code, tokens[i]...) })
+	}
+	wg.Wait()
+	wins := 0
+	for i, err := range errs {
+		switch stored := issued(t, s, tokens[i]...); {
+		case err == nil && stored == 2:
+			wins++
+		case errors.Is(err, storage.ErrCodeReused) && stored == 0:
+		default:
+			t.Fatalf("redemption %d: %v, %d of its tokens stored", i, err, stored)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d of %d concurrent redemptions succeeded, want exactly 1", wins, n)
+	}
+	_, late := newToken(storage.TokenAccess, a.ID, time.Hour)
+	wantErr(t, s.RedeemCode(ctx, code, late), storage.ErrCodeReused)
+	_, expiredCode := completedWithCode(t, s, -time.Second)
+	wantErr(t, s.RedeemCode(ctx, expiredCode, late), storage.ErrNotFound)
+	wantErr(t, s.RedeemCode(ctx, storage.HashSecret("unknown"), late), storage.ErrNotFound)
+	if issued(t, s, late) != 0 {
+		t.Fatal("a refused redemption stored its token")
+	}
+}
+
+// A refresh token rotates into its children once; a retry within the
+// grace gets one more pair; a reuse after it stores nothing and revokes
+// the family.
+func testRotateRefresh(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	_, refresh := newToken(storage.TokenRefresh, "rotating", time.Hour)
+	must(t, s.Tokens().Create(ctx, refresh))
+	children := func() []*storage.Token {
+		_, access := newToken(storage.TokenAccess, "rotating", time.Hour)
+		_, next := newToken(storage.TokenRefresh, "rotating", time.Hour)
+		return []*storage.Token{access, next}
+	}
+	first := children()
+	must(t, s.RotateRefresh(ctx, refresh.IDHash, noGrace(), first...))
+	if issued(t, s, first...) != 2 {
+		t.Fatal("a rotation did not store its tokens")
+	}
+	if got, _ := s.Tokens().Get(ctx, refresh.IDHash); got.RotatedAt == nil {
+		t.Fatal("the rotated token is not marked rotated")
+	}
+	retry := children()
+	must(t, s.RotateRefresh(ctx, refresh.IDHash, time.Now().Add(-10*time.Second), retry...))
+	if issued(t, s, retry...) != 2 {
+		t.Fatal("a retry within the grace did not store its tokens")
+	}
+	reuse := children()
+	wantErr(t, s.RotateRefresh(ctx, refresh.IDHash, noGrace(), reuse...), storage.ErrTokenReused)
+	if issued(t, s, reuse...) != 0 {
+		t.Fatal("a reuse stored its tokens")
+	}
+	if got, _ := s.Tokens().Get(ctx, first[1].IDHash); got.RevokedAt == nil {
+		t.Fatal("a reuse left the family's newest refresh token alive")
+	}
+	_, expired := newToken(storage.TokenRefresh, "old", -time.Second)
+	must(t, s.Tokens().Create(ctx, expired))
+	wantErr(t, s.RotateRefresh(ctx, expired.IDHash, noGrace(), children()...), storage.ErrNotFound)
+
+	// Concurrent rotations of one token: one stores its children.
+	_, contested := newToken(storage.TokenRefresh, "rotating", time.Hour)
+	must(t, s.Tokens().Create(ctx, contested))
+	const n = 6
+	errs, sets := make([]error, n), make([][]*storage.Token, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		sets[i] = children()
+		wg.Go(func() { errs[i] = s.RotateRefresh(ctx, contested.IDHash, noGrace(), sets[i]...) })
+	}
+	wg.Wait()
+	wins := 0
+	for i, err := range errs {
+		switch stored := issued(t, s, sets[i]...); {
+		case err == nil && stored == 2:
+			wins++
+		case errors.Is(err, storage.ErrTokenReused) && stored == 0:
+		default:
+			t.Fatalf("rotation %d: %v, %d of its tokens stored", i, err, stored)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d of %d concurrent rotations succeeded, want exactly 1", wins, n)
+	}
 }
 
 func newToken(kind, family string, ttl time.Duration) (string, *storage.Token) {
