@@ -219,9 +219,9 @@ func (s *Store) RedeemCode(ctx context.Context, codeHash []byte, ts ...*Token) e
 
 // RotateRefresh rotates a refresh token (as Tokens.Rotate: a reuse revokes
 // the family and is ErrTokenReused) and stores the tokens issued for it,
-// atomically. On PostgreSQL the common case, an
-// active token rotated for the first time, is one statement; a retry within
-// the grace, a reuse and SQLite take a transaction.
+// atomically. On PostgreSQL the common case, an active token rotated for
+// the first time, is one statement; a retry within the grace, a reuse and
+// SQLite take a transaction.
 func (s *Store) RotateRefresh(ctx context.Context, idHash []byte, graceFrom time.Time, ts ...*Token) error {
 	inTx := func() error {
 		return s.InTx(ctx, func(tx *Store) error {
