@@ -279,30 +279,11 @@ func issued(t *testing.T, s *storage.Store, ts ...*storage.Token) (stored int) {
 func testRedeemCode(t *testing.T, s *storage.Store) {
 	ctx := context.Background()
 	a, code := completedWithCode(t, s, time.Minute)
-	const n = 6
-	errs := make([]error, n)
-	tokens := make([][]*storage.Token, n)
-	var wg sync.WaitGroup
-	for i := range n {
+	onlyOneStores(t, s, "redemption", storage.ErrCodeReused, func() []*storage.Token {
 		_, access := newToken(storage.TokenAccess, a.ID, time.Hour)
 		_, refresh := newToken(storage.TokenRefresh, a.ID, 24*time.Hour)
-		tokens[i] = []*storage.Token{access, refresh}
-		wg.Go(func() { errs[i] = s.RedeemCode(ctx, code, tokens[i]...) })
-	}
-	wg.Wait()
-	wins := 0
-	for i, err := range errs {
-		switch stored := issued(t, s, tokens[i]...); {
-		case err == nil && stored == 2:
-			wins++
-		case errors.Is(err, storage.ErrCodeReused) && stored == 0:
-		default:
-			t.Fatalf("redemption %d: %v, %d of its tokens stored", i, err, stored)
-		}
-	}
-	if wins != 1 {
-		t.Fatalf("%d of %d concurrent redemptions succeeded, want exactly 1", wins, n)
-	}
+		return []*storage.Token{access, refresh}
+	}, func(ts []*storage.Token) error { return s.RedeemCode(ctx, code, ts...) })
 	_, late := newToken(storage.TokenAccess, a.ID, time.Hour)
 	wantErr(t, s.RedeemCode(ctx, code, late), storage.ErrCodeReused)
 	_, expiredCode := completedWithCode(t, s, -time.Second)
@@ -353,12 +334,22 @@ func testRotateRefresh(t *testing.T, s *storage.Store) {
 	// Concurrent rotations of one token: one stores its children.
 	_, contested := newToken(storage.TokenRefresh, "rotating", time.Hour)
 	must(t, s.Tokens().Create(ctx, contested))
+	onlyOneStores(t, s, "rotation", storage.ErrTokenReused, children, func(ts []*storage.Token) error {
+		return s.RotateRefresh(ctx, contested.IDHash, noGrace(), ts...)
+	})
+}
+
+// onlyOneStores runs six concurrent issues of a pair of tokens each (made
+// by pair, stored by issue): exactly one succeeds and stores its pair, and
+// every other fails with loserErr and stores nothing.
+func onlyOneStores(t *testing.T, s *storage.Store, what string, loserErr error, pair func() []*storage.Token, issue func([]*storage.Token) error) {
+	t.Helper()
 	const n = 6
 	errs, sets := make([]error, n), make([][]*storage.Token, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		sets[i] = children()
-		wg.Go(func() { errs[i] = s.RotateRefresh(ctx, contested.IDHash, noGrace(), sets[i]...) })
+		sets[i] = pair()
+		wg.Go(func() { errs[i] = issue(sets[i]) })
 	}
 	wg.Wait()
 	wins := 0
@@ -366,13 +357,13 @@ func testRotateRefresh(t *testing.T, s *storage.Store) {
 		switch stored := issued(t, s, sets[i]...); {
 		case err == nil && stored == 2:
 			wins++
-		case errors.Is(err, storage.ErrTokenReused) && stored == 0:
+		case errors.Is(err, loserErr) && stored == 0:
 		default:
-			t.Fatalf("rotation %d: %v, %d of its tokens stored", i, err, stored)
+			t.Fatalf("%s %d: %v, %d of its tokens stored", what, i, err, stored)
 		}
 	}
 	if wins != 1 {
-		t.Fatalf("%d of %d concurrent rotations succeeded, want exactly 1", wins, n)
+		t.Fatalf("%d of %d concurrent %ss succeeded, want exactly 1", wins, n, what)
 	}
 }
 
