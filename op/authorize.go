@@ -22,7 +22,8 @@ const authRequestTTL = 30 * time.Minute
 // and its redirect URI are known to be registered, every failure is a page
 // shown here; after that, every failure goes back to the client as RFC
 // 6749 §4.1.2.1 asks, with iss (RFC 9207). A valid request is stored and
-// the browser sent to the sign-in dispatcher of package ui.
+// handed to the sign-in dispatcher of package ui: in this response when
+// the browser is known, else by a redirect.
 func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
@@ -77,12 +78,13 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		back.fail(w, r, oerr)
 		return
 	}
+	flow, freshFlow := p.flowCookie(w, r)
 	ar := &storage.AuthRequest{
 		ClientID: c.ID, RedirectURI: params.RedirectURI, Scopes: params.Scopes, State: params.State, Nonce: params.Nonce,
 		ResponseMode: "query", CodeChallenge: params.CodeChallenge, CodeChallengeMethod: params.CodeChallengeMethod,
 		Prompt: params.Prompt, MaxAge: params.MaxAge, LoginHint: params.LoginHint, HintSubject: hintSubject,
 		ACRValues: params.ACRValues, Claims: params.Claims, ExpiresAt: time.Now().Add(authRequestTTL),
-		BrowserHash: storage.HashSecret(p.flowCookie(w, r)), ClientNetwork: clientNetwork(r),
+		BrowserHash: storage.HashSecret(flow), ClientNetwork: clientNetwork(r),
 	}
 	err = p.store.AuthRequests().Create(r.Context(), ar, p.cfg.MaxPendingPerNetwork)
 	if errors.Is(err, storage.ErrTooManyPending) {
@@ -95,6 +97,11 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		// database outage the server answers it 503 with Retry-After.
 		p.log.ErrorContext(r.Context(), "authorize: store request", "error", err)
 		p.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
+		return
+	}
+	if p.cfg.SignIn != nil && !freshFlow {
+		// One hop fewer: a signed-in browser is usually answered right here.
+		p.cfg.SignIn(w, r, ar)
 		return
 	}
 	http.Redirect(w, r, p.cfg.SignInURL(ar.ID), http.StatusFound)

@@ -87,6 +87,24 @@ func (p *Provider) callback(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// FinishSignIn is the callback's common case done by the sign-in dispatcher
+// of package ui in the same response: it records the completion c with a
+// code in one statement and sends the browser back to the client with the
+// code. A request that has expired or ended, or that another browser
+// started, is storage.ErrNotFound with nothing written.
+func (p *Provider) FinishSignIn(w http.ResponseWriter, r *http.Request, id string, c storage.Completion) error {
+	code, digest := storage.NewSecret()
+	req, err := p.store.AuthRequests().CompleteWithCode(r.Context(), id, c,
+		storage.CodeFor{BrowserHash: p.flowHash(r), CodeHash: digest, ExpiresAt: time.Now().Add(codeTTL)})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	back := authResponse{redirectURI: req.RedirectURI, state: req.State, iss: p.issuer}
+	http.Redirect(w, r, back.codeURL(code), http.StatusFound)
+	return nil
+}
+
 // sameSession compares the browser's session cookie with the session that
 // completed the request, in constant time.
 func (p *Provider) sameSession(r *http.Request, want []byte) bool {

@@ -10,16 +10,17 @@ import (
 )
 
 // flowCookie returns the value of the browser's flow cookie, setting a new
-// one when it has none (or a malformed one). One value serves every sign-in
-// the browser starts; each stored request keeps only its digest.
-func (p *Provider) flowCookie(w http.ResponseWriter, r *http.Request) string {
+// one when it has none (or a malformed one), and whether it is new. One
+// value serves every sign-in the browser starts; each stored request keeps
+// only its digest.
+func (p *Provider) flowCookie(w http.ResponseWriter, r *http.Request) (value string, fresh bool) {
 	if c, err := r.Cookie(p.cfg.FlowCookie); err == nil && wellFormedSecret(c.Value) {
-		return c.Value
+		return c.Value, false
 	}
-	value, _ := storage.NewSecret()
+	value, _ = storage.NewSecret()
 	http.SetCookie(w, &http.Cookie{Name: p.cfg.FlowCookie, Value: value, Path: "/", HttpOnly: true,
 		Secure: p.secure, SameSite: http.SameSiteLaxMode})
-	return value
+	return value, true
 }
 
 // wellFormedSecret accepts what storage.NewSecret makes: 32 bytes, base64url.

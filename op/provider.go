@@ -34,6 +34,11 @@ type Config struct {
 	SignInURL  func(authRequestID string) string
 	SignOutURL func(q url.Values) string
 	ErrorPage  ErrorPage
+	// SignIn, when set, is the dispatcher at SignInURL called in the same
+	// response: /authorize hands it a request just stored, instead of a
+	// redirect, when the browser already holds its flow cookie (so the
+	// request's own steps will recognise it). Optional.
+	SignIn func(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest)
 	// Clients is the client cache /authorize shares with the hosted pages;
 	// nil: one of its own.
 	Clients *storage.ClientCache

@@ -192,6 +192,24 @@ func (r AuthRequests) IssueCode(ctx context.Context, id string, c CodeFor) (*Aut
 	return &a, wrap(err, "issue code")
 }
 
+// CompleteWithCode records the finished sign-in c and attaches a code to it
+// in one statement, when the request is open, unexpired and belongs to the
+// browser whose flow cookie digest is code.BrowserHash; it returns the
+// request. Any other case is ErrNotFound with nothing written, for the
+// caller to record the completion alone and let the callback say why.
+// code.SessionHash is not read: the completion names the session.
+func (r AuthRequests) CompleteWithCode(ctx context.Context, id string, c Completion, code CodeFor) (*AuthRequest, error) {
+	var a AuthRequest
+	err := r.q.GetContext(ctx, &a, `UPDATE auth_requests SET subject = $1, session_hash = $2, auth_time = $3, amr = $4,
+		acr = $5, done = TRUE, code_hash = $6, code_expires_at = $7
+		WHERE id = $8 AND expires_at > $9 AND code_hash IS NULL AND error_code = ''
+			AND (browser_hash IS NULL OR browser_hash = $10)
+		RETURNING `+authRequestColumns,
+		c.Subject, c.SessionHash, c.AuthTime.UTC().Truncate(time.Microsecond), StringList(c.AMR), c.ACR,
+		code.CodeHash, code.ExpiresAt.UTC().Truncate(time.Microsecond), id, now(), code.BrowserHash)
+	return &a, wrap(err, "complete auth request with code")
+}
+
 // ByCode returns the request a code was issued for, without consuming it,
 // so the token endpoint can check the client and PKCE first.
 func (r AuthRequests) ByCode(ctx context.Context, codeHash []byte) (*AuthRequest, error) {

@@ -8,20 +8,36 @@ import (
 	"slices"
 
 	"github.com/gatehouse-id/gatehouse/mfa"
+	"github.com/gatehouse-id/gatehouse/middleware"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
 // dispatch is GET /login?id=ID, where every sign-in step returns. It asks
 // mfa.Decide what the request still needs and either sends the browser to
-// that step or finishes the request and hands it to the provider's
-// callback. One place decides; the steps only prove.
+// that step or finishes the request and answers the client through the
+// provider. One place decides; the steps only prove.
 func (u *UI) dispatch(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	id := r.URL.Query().Get("id")
-	a := u.authRequest(w, r, id)
-	if a == nil {
-		return
+	if a := u.authRequest(w, r, r.URL.Query().Get("id")); a != nil {
+		u.decide(w, r, a)
 	}
+}
+
+// Dispatch is the dispatcher for the provider's /authorize, in the same
+// response, given the request it has just stored; the request must belong
+// to this browser (its flow cookie came with r).
+func (u *UI) Dispatch(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest) {
+	middleware.SecurityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !u.boundToBrowser(r, a) {
+			u.renderError(w, r, errOtherBrowser)
+			return
+		}
+		u.decide(w, r, a)
+	})).ServeHTTP(w, r)
+}
+
+// decide takes the sign-in a (this browser's) to its next step.
+func (u *UI) decide(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest) {
+	ctx := r.Context()
 	if a.ErrorCode != "" {
 		// Already failed: the callback tells the client.
 		http.Redirect(w, r, u.cfg.CallbackURL(a.ID), http.StatusSeeOther)
@@ -40,13 +56,16 @@ func (u *UI) dispatch(w http.ResponseWriter, r *http.Request) {
 	d := s.decide()
 	switch d.Next {
 	case mfa.Complete:
-		err = u.store.AuthRequests().Complete(ctx, a.ID, storage.Completion{
+		err = u.finish(w, r, a.ID, storage.Completion{
 			Subject:     s.session.user.ID,
 			SessionHash: s.session.hash,
 			AuthTime:    d.AuthTime,
 			AMR:         d.AMR,
 			ACR:         d.ACR,
 		})
+		if err == nil {
+			return
+		}
 	case mfa.Fail:
 		err = u.store.AuthRequests().Fail(ctx, a.ID, d.Error, d.ErrorDescription)
 	case mfa.NeedPassword:
@@ -87,6 +106,19 @@ func (u *UI) dispatch(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Redirect(w, r, u.cfg.CallbackURL(a.ID), http.StatusSeeOther)
 	}
+}
+
+// finish records the completed sign-in and answers it: through the
+// provider in this response when it offers that, else by its callback.
+func (u *UI) finish(w http.ResponseWriter, r *http.Request, id string, c storage.Completion) error {
+	if u.cfg.FinishSignIn != nil {
+		return u.cfg.FinishSignIn(w, r, id, c)
+	}
+	if err := u.store.AuthRequests().Complete(r.Context(), id, c); err != nil {
+		return err
+	}
+	http.Redirect(w, r, u.cfg.CallbackURL(id), http.StatusSeeOther)
+	return nil
 }
 
 // signinFor loads this browser's session and the policy's inputs for the

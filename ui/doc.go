@@ -12,7 +12,8 @@
 // Handlers keep only HTTP: every change to users and factors is an
 // operation of package directory. The package never imports the provider
 // (package op): the two share the flow through storage and what main gives
-// each (SignInURL, SignOutURL, ErrorPage one way, CallbackURL the other).
+// each (SignInURL, SignOutURL, ErrorPage and Dispatch one way, CallbackURL
+// and FinishSignIn the other).
 // Pages are html/template files embedded in the binary, one typed render
 // function each, with no inline script or style so that the strict
 // Content-Security-Policy holds. Errors shown to users are generic and carry

@@ -63,6 +63,13 @@ type Config struct {
 	// CallbackURL is the provider's address where a finished sign-in for
 	// the auth request id continues (required).
 	CallbackURL func(id string) string
+	// FinishSignIn, when set, answers a sign-in the dispatcher completes in
+	// the same response: the provider records the completion with a code
+	// and sends the browser back to the client (one hop and one statement
+	// fewer than the callback). storage.ErrNotFound: the request expired
+	// or ended. Default: record the completion and send the browser to
+	// CallbackURL.
+	FinishSignIn func(w http.ResponseWriter, r *http.Request, id string, c storage.Completion) error
 	// Clients is the client cache the pages share with /authorize. The
 	// pages read a client for its name and what it asks of a sign-in, and
 	// the token endpoint checks the fresh client again. Default: one of

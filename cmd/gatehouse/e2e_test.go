@@ -82,16 +82,22 @@ func (g *gatehouse) relyingParty(name string) *relyingParty {
 type browser struct {
 	t      *testing.T
 	client *http.Client
+	// hops are the paths of Gatehouse's the last request visited, its
+	// redirects included.
+	hops []string
 }
 
 func newBrowser(t *testing.T) *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, client: &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+	b := &browser{t: t}
+	b.client = &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
 		if req.URL.Host == "rp.example.com" {
 			return http.ErrUseLastResponse
 		}
+		b.hops = append(b.hops, req.URL.Path)
 		return nil
-	}}}
+	}}
+	return b
 }
 
 // page is where the browser ended up: a page of Gatehouse's, or a redirect
@@ -105,6 +111,7 @@ type page struct {
 
 func (b *browser) do(req *http.Request) page {
 	b.t.Helper()
+	b.hops = []string{req.URL.Path}
 	resp, err := b.client.Do(req)
 	if err != nil {
 		b.t.Fatal(err)

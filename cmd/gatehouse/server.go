@@ -121,12 +121,18 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 	}
 	// The sign-in pages and /authorize read their clients through one cache.
 	clients := storage.NewClientCache(s.store)
+	// The pages answer a finished sign-in through the provider, made below
+	// with the pages' error page and dispatcher.
+	var provider *op.Provider
+	finish := func(w http.ResponseWriter, r *http.Request, id string, c storage.Completion) error {
+		return provider.FinishSignIn(w, r, id, c)
+	}
 	pages, err := ui.New(ui.Config{
 		Issuer: cfg.Issuer, ProductName: "Gatehouse", SessionCookie: cookie, FlowCookie: flow, SecureCookies: secure,
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Logger: s.log, Metrics: reg,
 		TOTPKey: key.Derive(secretkey.PurposeTOTPSecrets), RecoveryKey: key.Derive(secretkey.PurposeRecoveryCodes),
 		DeviceKey: key.Derive(secretkey.PurposeDeviceCookies), AccessPassKey: key.Derive(secretkey.PurposeAccessPasses),
-		CallbackURL: op.CallbackURL, Directory: dir, MailConfigured: mailing.configured, SecurityKeys: securityKeys,
+		CallbackURL: op.CallbackURL, FinishSignIn: finish, Directory: dir, MailConfigured: mailing.configured, SecurityKeys: securityKeys,
 		Clients: clients,
 	}, s.store, password.NewHasher(password.DefaultParams, 0))
 	if err != nil {
@@ -134,9 +140,9 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 	}
 	var cryptoKey [32]byte
 	copy(cryptoKey[:], key.Derive(secretkey.PurposeTokenCrypto))
-	provider, err := op.New(op.Config{
+	provider, err = op.New(op.Config{
 		Issuer:        cfg.Issuer,
-		SessionCookie: cookie, FlowCookie: flow, SignInURL: ui.SignInURL, SignOutURL: ui.SignOutURL, ErrorPage: pages.ErrorPage, Clients: clients,
+		SessionCookie: cookie, FlowCookie: flow, SignInURL: ui.SignInURL, SignIn: pages.Dispatch, SignOutURL: ui.SignOutURL, ErrorPage: pages.ErrorPage, Clients: clients,
 		AccessTokenTTL: cfg.AccessTokenTTL, IDTokenTTL: cfg.IDTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL, RefreshTokenMax: cfg.RefreshTokenMax, RefreshReuseGrace: cfg.RefreshReuseGrace,
 		SessionIdle: cfg.SessionIdle, CryptoKey: cryptoKey, KeysCacheMaxAge: signing.DefaultCacheMaxAge, SecurityKeys: securityKeys != nil,
 		Logger: s.log, Metrics: reg,

@@ -16,6 +16,7 @@ func flowTests() []namedTest {
 		{"AuthRequests/Lifecycle", testAuthRequestLifecycle},
 		{"AuthRequests/Fail", testAuthRequestFail},
 		{"AuthRequests/IssueCodeToItsBrowserAndSession", testIssueCode},
+		{"AuthRequests/CompleteWithCodeInItsBrowser", testCompleteWithCode},
 		{"AuthRequests/CodeConsumedOnce", testCodeConsumedOnce},
 		{"AuthRequests/ExpiredCode", testExpiredCode},
 		{"AuthRequests/RedeemCodeOnceWithItsTokens", testRedeemCode},
@@ -156,6 +157,76 @@ func testIssueCode(t *testing.T, s *storage.Store) {
 	must(t, s.AuthRequests().Create(ctx, unbound, 1<<20))
 	complete(unbound)
 	_, _, err = issue(unbound.ID, nil, session)
+	must(t, err)
+}
+
+// Completing a request with its code is one step that either does both or
+// writes nothing: only an open request of the browser's own gets them.
+func testCompleteWithCode(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	browser := storage.HashSecret("browser")
+	completion := storage.Completion{Subject: "u1", SessionHash: storage.HashSecret("session"),
+		AuthTime: time.Now().Add(-time.Minute), AMR: []string{"pwd", "otp"}, ACR: "urn:gatehouse:acr:mfa"}
+	finish := func(id string, browser []byte) (*storage.AuthRequest, []byte, error) {
+		_, code := storage.NewSecret()
+		a, err := s.AuthRequests().CompleteWithCode(ctx, id, completion,
+			storage.CodeFor{BrowserHash: browser, CodeHash: code, ExpiresAt: time.Now().Add(time.Minute)})
+		return a, code, err
+	}
+	bound := func(ttl time.Duration) *storage.AuthRequest {
+		a := &storage.AuthRequest{ClientID: "client", RedirectURI: "https://app.example.com/cb", State: "st",
+			BrowserHash: browser, ExpiresAt: time.Now().Add(ttl)}
+		must(t, s.AuthRequests().Create(ctx, a, 1<<20))
+		return a
+	}
+	untouched := func(id string) {
+		t.Helper()
+		got, err := s.AuthRequests().Get(ctx, id)
+		must(t, err)
+		if got.Done || got.CodeHash != nil || got.Subject != "" {
+			t.Fatalf("a refused completion wrote to the request: %+v", got)
+		}
+	}
+
+	a := bound(time.Hour)
+	_, _, err := finish(a.ID, storage.HashSecret("other browser"))
+	wantErr(t, err, storage.ErrNotFound)
+	untouched(a.ID)
+	_, _, err = finish(a.ID, nil)
+	wantErr(t, err, storage.ErrNotFound)
+	untouched(a.ID)
+
+	got, code, err := finish(a.ID, browser)
+	must(t, err)
+	if got.ID != a.ID || got.RedirectURI != a.RedirectURI || got.State != "st" || !bytes.Equal(got.CodeHash, code) {
+		t.Fatalf("CompleteWithCode = %+v", got)
+	}
+	byCode, err := s.AuthRequests().ByCode(ctx, code)
+	must(t, err)
+	if !byCode.Done || byCode.Subject != "u1" || !bytes.Equal(byCode.SessionHash, completion.SessionHash) ||
+		byCode.AuthTime == nil || !byCode.AuthTime.Equal(completion.AuthTime.UTC().Truncate(time.Microsecond)) ||
+		len(byCode.AMR) != 2 || byCode.ACR != completion.ACR || byCode.CodeExpiresAt == nil {
+		t.Fatalf("ByCode after CompleteWithCode = %+v", byCode)
+	}
+	_, _, err = finish(a.ID, browser)
+	wantErr(t, err, storage.ErrNotFound) // one code per request
+	wantErr(t, s.AuthRequests().Complete(ctx, a.ID, completion), storage.ErrNotFound)
+
+	failed := bound(time.Hour)
+	must(t, s.AuthRequests().Fail(ctx, failed.ID, "access_denied", "no"))
+	_, _, err = finish(failed.ID, browser)
+	wantErr(t, err, storage.ErrNotFound)
+
+	expired := bound(-time.Second)
+	_, _, err = finish(expired.ID, browser)
+	wantErr(t, err, storage.ErrNotFound)
+	_, _, err = finish("missing", browser)
+	wantErr(t, err, storage.ErrNotFound)
+
+	// A request stored before sign-ins were bound to a browser.
+	unbound := &storage.AuthRequest{ClientID: "client", RedirectURI: "https://app.example.com/cb", ExpiresAt: time.Now().Add(time.Hour)}
+	must(t, s.AuthRequests().Create(ctx, unbound, 1<<20))
+	_, _, err = finish(unbound.ID, nil)
 	must(t, err)
 }
 
