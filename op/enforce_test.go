@@ -98,7 +98,7 @@ func BenchmarkGrantPolicyCheck(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
-				if _, err := e.p.grantUser(e.ctx, e.user.ID, c, amr); err != nil {
+				if _, err := e.p.grantUser(e.ctx, e.user.ID, nil, nil, c, amr); err != nil {
 					b.Fatal(err)
 				}
 			}

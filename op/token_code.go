@@ -20,7 +20,11 @@ import (
 // transaction as storing the tokens (Storage.issue).
 func (s *server) CodeExchange(ctx context.Context, r *zop.ClientRequest[oidc.AccessTokenRequest]) (*zop.Response, error) {
 	codeHash := storage.HashSecret(r.Data.Code)
-	req, err := s.p.store.AuthRequests().ByCode(ctx, codeHash)
+	// The common case in one query; ByCode tells the others apart.
+	req, u, ms, err := s.p.store.AuthRequests().ByCodeWithUser(ctx, codeHash)
+	if errors.Is(err, storage.ErrNotFound) {
+		req, err = s.p.store.AuthRequests().ByCode(ctx, codeHash)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, errCodeInvalid()
 	}
@@ -42,7 +46,7 @@ func (s *server) CodeExchange(ctx context.Context, r *zop.ClientRequest[oidc.Acc
 	if req.CodeExpiresAt == nil || !time.Now().Before(*req.CodeExpiresAt) || !req.Done || req.Subject == "" {
 		return nil, errCodeInvalid()
 	}
-	user, err := s.p.grantUser(ctx, req.Subject, r.Client, req.AMR)
+	user, err := s.p.grantUser(ctx, req.Subject, u, ms, r.Client, req.AMR)
 	if err != nil {
 		return nil, err
 	}
@@ -103,14 +107,18 @@ func errSecondFactorRequired() error {
 	return oidc.ErrInvalidGrant().WithDescription("two-step verification is now required for this user: sign in again with a second factor")
 }
 
-// grantUser loads the user a grant issues tokens for, with their
-// organisations, in one query. It refuses a disabled or deleted account,
-// and re-checks what the user's organisations (once their requirement is
-// in force for this member) and the client require now against what the
-// sign-in proved (amr): a token from before a policy stops working once
-// the policy applies, and one from a grace period keeps working during it.
-func (p *Provider) grantUser(ctx context.Context, id string, c zop.Client, amr []string) (*storage.User, error) {
-	u, ms, err := p.store.Users().GetWithMemberships(ctx, id)
+// grantUser is the user a grant issues tokens for, u with their
+// organisations ms when the grant's query read them, else loaded by id in
+// one query. It refuses a disabled or deleted account, and re-checks what
+// the user's organisations (once their requirement is in force for this
+// member) and the client require now against what the sign-in proved
+// (amr): a token from before a policy stops working once the policy
+// applies, and one from a grace period keeps working during it.
+func (p *Provider) grantUser(ctx context.Context, id string, u *storage.User, ms []storage.Membership, c zop.Client, amr []string) (*storage.User, error) {
+	var err error
+	if u == nil {
+		u, ms, err = p.store.Users().GetWithMemberships(ctx, id)
+	}
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the user account is disabled")
 	}

@@ -218,6 +218,16 @@ func (r AuthRequests) ByCode(ctx context.Context, codeHash []byte) (*AuthRequest
 	return &a, wrap(err, "get auth request by code")
 }
 
+var codeWithUserQuery = withUserQuery(authRequestColumns, "auth_requests h", "subject", "h.code_hash = $1")
+
+// ByCodeWithUser is ByCode with the user the request signed in and their
+// memberships, in one query: the code exchange's common case. A code
+// unknown, of an unfinished request or of a user since deleted is
+// ErrNotFound, for the caller to tell which with ByCode.
+func (r AuthRequests) ByCodeWithUser(ctx context.Context, codeHash []byte) (*AuthRequest, *User, []Membership, error) {
+	return getWithUser[AuthRequest](ctx, r.q, codeWithUserQuery, codeHash)
+}
+
 // ConsumeCode redeems a code exactly once across every replica: of any
 // number of concurrent calls, one succeeds. An expired code is ErrNotFound;
 // a code redeemed before is ErrCodeReused.

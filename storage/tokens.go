@@ -123,6 +123,15 @@ func (r Tokens) Get(ctx context.Context, idHash []byte) (*Token, error) {
 	return &t, wrap(err, "get token")
 }
 
+var tokenWithUserQuery = withUserQuery(tokenColumns, "tokens h", "subject", "h.id_hash = $1")
+
+// GetWithUser is Get with the token's user and their memberships, in one
+// query: the refresh grant's common case. A token unknown or of a user
+// since deleted is ErrNotFound, for the caller to tell which with Get.
+func (r Tokens) GetWithUser(ctx context.Context, idHash []byte) (*Token, *User, []Membership, error) {
+	return getWithUser[Token](ctx, r.q, tokenWithUserQuery, idHash)
+}
+
 // Rotate marks an active refresh token used, exactly once across replicas.
 // A token rotated before is reuse: it revokes its whole family and returns
 // ErrTokenReused, unless it was rotated after graceFrom (a retry, or

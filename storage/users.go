@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -58,29 +59,87 @@ func (r Users) Get(ctx context.Context, id string) (*User, error) {
 // and a sign-in need both.
 func (r Users) GetWithMemberships(ctx context.Context, id string) (*User, []Membership, error) {
 	var rows []userMembershipRow
-	err := r.q.SelectContext(ctx, &rows, `SELECT u.id, u.email, u.name, u.password_hash, u.disabled, u.reenroll_since,
+	err := r.q.SelectContext(ctx, &rows, `SELECT `+userWithMembershipsColumns+`
+		FROM users u `+membershipsJoin+` WHERE u.id = $1 ORDER BY o.slug`, id)
+	if err != nil {
+		return nil, nil, wrap(err, "get user with memberships")
+	}
+	return userOfRows(len(rows), func(i int) *userMembershipRow { return &rows[i] })
+}
+
+// userWithMembershipsColumns are the columns of a userMembershipRow, from
+// users u joined by membershipsJoin.
+const userWithMembershipsColumns = `u.id, u.email, u.name, u.password_hash, u.disabled, u.reenroll_since,
 		u.last_sign_in_at, u.created_at, u.updated_at,
 		o.id AS org_id, o.slug AS org_slug, o.name AS org_name, o.require_mfa AS org_require_mfa,
 		o.mfa_grace_seconds AS org_mfa_grace_seconds, o.mfa_required_from AS org_mfa_required_from,
 		o.allowed_factors AS org_allowed_factors, o.mfa_required_since AS org_mfa_required_since,
 		o.created_at AS org_created_at, o.updated_at AS org_updated_at,
-		m.role, m.require_mfa AS member_require_mfa, m.created_at AS joined_at
-		FROM users u LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN orgs o ON o.id = m.org_id
-		WHERE u.id = $1 ORDER BY o.slug`, id)
-	if err != nil {
-		return nil, nil, wrap(err, "get user with memberships")
-	}
-	if len(rows) == 0 {
+		m.role, m.require_mfa AS member_require_mfa, m.created_at AS joined_at`
+
+const membershipsJoin = `LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN orgs o ON o.id = m.org_id`
+
+// userOfRows gathers the user and their memberships from the n rows of a
+// query of userWithMembershipsColumns; no rows is ErrNotFound.
+func userOfRows(n int, row func(i int) *userMembershipRow) (*User, []Membership, error) {
+	if n == 0 {
 		return nil, nil, ErrNotFound
 	}
-	u := rows[0].User
+	u := row(0).User
 	var ms []Membership
-	for _, row := range rows {
-		if m, ok := row.membership(); ok {
+	for i := range n {
+		if m, ok := row(i).membership(); ok {
 			ms = append(ms, m)
 		}
 	}
 	return &u, ms, nil
+}
+
+// withUserRow is a row of T (its columns prefixed "h.") joined with its
+// subject's user and one of their memberships.
+type withUserRow[T any] struct {
+	Head T `db:"h"`
+	userMembershipRow
+}
+
+// withUserQuery is the query of the rows of from (aliased h) that where
+// picks, with the user its column subject names and their memberships: a
+// grant needs both, and one query reads them.
+func withUserQuery(columns, from, subject, where string) string {
+	q := `SELECT ` + prefixed("h", columns) + `, ` + userWithMembershipsColumns + `
+		FROM ` + from + ` JOIN users u ON u.id = h.` + subject + ` ` + membershipsJoin
+	if where != "" {
+		q += ` WHERE ` + where
+	}
+	return q + ` ORDER BY o.slug`
+}
+
+// getWithUser runs a withUserQuery. No row, or a subject without a user,
+// is ErrNotFound.
+func getWithUser[T any](ctx context.Context, q queryer, query string, args ...any) (*T, *User, []Membership, error) {
+	var rows []withUserRow[T]
+	if err := q.SelectContext(ctx, &rows, query, args...); err != nil {
+		return nil, nil, nil, wrap(err, "get with user")
+	}
+	u, ms, err := userOfRows(len(rows), func(i int) *userMembershipRow { return &rows[i].userMembershipRow })
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return &rows[0].Head, u, ms, nil
+}
+
+// prefixed turns the column list "a, b" into `alias.a AS "alias.a",
+// alias.b AS "alias.b"`, the names a nested struct tagged alias scans.
+func prefixed(alias, columns string) string {
+	var b strings.Builder
+	for i, c := range strings.Split(columns, ",") {
+		c = strings.TrimSpace(c)
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, `%s.%s AS "%s.%s"`, alias, c, alias, c)
+	}
+	return b.String()
 }
 
 // userMembershipRow is a user joined with one of their memberships, or

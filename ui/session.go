@@ -36,14 +36,7 @@ func (u *UI) currentSession(ctx context.Context, r *http.Request) (*browserSessi
 	if hash == nil {
 		return nil, nil
 	}
-	s, err := u.store.Sessions().Touch(ctx, hash, u.cfg.SessionIdle)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	user, memberships, err := u.store.Users().GetWithMemberships(ctx, s.UserID)
+	s, user, memberships, err := u.store.TouchSession(ctx, hash, u.cfg.SessionIdle)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ func flowTests() []namedTest {
 		{"Tokens/RotateRefreshWithItsTokens", testRotateRefresh},
 		{"Sessions/TouchReplaceDelete", testSessions},
 		{"Sessions/IdleAndAbsoluteEnd", testSessionLifetimes},
+		{"Sessions/TouchWithItsUser", testTouchSession},
 		{"Tokens/CreateGetRevoke", testTokens},
 		{"Tokens/RotateOnceAndReuseRevokesFamily", testTokenRotation},
 		{"Keys/GenerationUnique", testKeys},
@@ -324,6 +326,47 @@ func testSessionLifetimes(t *testing.T, s *storage.Store) {
 	// An idle window shorter than the time since the last visit ends it.
 	time.Sleep(5 * time.Millisecond)
 	_, err = s.Sessions().Touch(ctx, storage.HashSecret(idle), time.Millisecond)
+	wantErr(t, err, storage.ErrNotFound)
+}
+
+// A session touched with its user is the session Touch returns, with the
+// user and memberships GetWithMemberships returns, and the visit counted;
+// a session that ended or idled out is not found, as with Touch.
+func testTouchSession(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	u := newUser(t, s, "touched@example.com")
+	for _, slug := range []string{"touch-a", "touch-b"} {
+		org := newOrg(t, s, slug)
+		must(t, s.Orgs().AddMember(ctx, org.ID, u.ID, storage.RoleMember))
+	}
+	wantUser, wantMS, err := s.Users().GetWithMemberships(ctx, u.ID)
+	must(t, err)
+	value, _ := newSession(t, s, u.ID, time.Hour)
+	first, err := s.Sessions().Touch(ctx, storage.HashSecret(value), time.Hour)
+	must(t, err)
+	time.Sleep(2 * time.Millisecond)
+	sess, gotUser, gotMS, err := s.TouchSession(ctx, storage.HashSecret(value), time.Hour)
+	must(t, err)
+	if sess.UserID != u.ID || !bytes.Equal(sess.IDHash, first.IDHash) || !sess.LastSeenAt.After(first.LastSeenAt) {
+		t.Fatalf("TouchSession = %+v after %+v: the visit was not counted", sess, first)
+	}
+	if !reflect.DeepEqual(gotUser, wantUser) || !reflect.DeepEqual(gotMS, wantMS) || len(gotMS) != 2 {
+		t.Fatalf("user %+v with %+v, want %+v with %+v", gotUser, gotMS, wantUser, wantMS)
+	}
+	again, err := s.Sessions().Touch(ctx, storage.HashSecret(value), time.Hour)
+	must(t, err)
+	if again.LastSeenAt.Before(sess.LastSeenAt) {
+		t.Fatalf("last seen %v went back from %v", again.LastSeenAt, sess.LastSeenAt)
+	}
+
+	ended, _ := newSession(t, s, u.ID, -time.Second)
+	_, _, _, err = s.TouchSession(ctx, storage.HashSecret(ended), time.Hour)
+	wantErr(t, err, storage.ErrNotFound)
+	idle, _ := newSession(t, s, u.ID, time.Hour)
+	time.Sleep(5 * time.Millisecond)
+	_, _, _, err = s.TouchSession(ctx, storage.HashSecret(idle), time.Millisecond)
+	wantErr(t, err, storage.ErrNotFound)
+	_, _, _, err = s.TouchSession(ctx, storage.HashSecret("unknown"), time.Hour)
 	wantErr(t, err, storage.ErrNotFound)
 }
 

@@ -21,6 +21,7 @@ func Run(t *testing.T, open func(t *testing.T) *storage.Store) {
 		{"Users/NotFound", testUsersNotFound},
 		{"Users/ConcurrentSameEmail", testUsersConcurrentSameEmail},
 		{"Users/GetWithMemberships", testUsersWithMemberships},
+		{"Users/GrantsReadTheirUser", testGrantsReadTheirUser},
 		{"Orgs/CreateGetList", testOrgsCreateGetList},
 		{"Orgs/Policy", testOrgsPolicy},
 		{"Orgs/Members", testOrgsMembers},
@@ -440,6 +441,65 @@ func testUsersWithMemberships(t *testing.T, s *storage.Store) {
 	check(loner) // others' memberships are not theirs
 
 	_, _, err = s.Users().GetWithMemberships(ctx, "missing")
+	wantErr(t, err, storage.ErrNotFound)
+}
+
+// A code or a refresh token read with its user is what ByCode or Get and
+// GetWithMemberships return; one whose subject is no user is not found.
+func testGrantsReadTheirUser(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	member := newUser(t, s, "granted@example.com")
+	for _, slug := range []string{"first", "second"} {
+		org := newOrg(t, s, slug)
+		must(t, s.Orgs().AddMember(ctx, org.ID, member.ID, storage.RoleMember))
+	}
+	wantUser, wantMS, err := s.Users().GetWithMemberships(ctx, member.ID)
+	must(t, err)
+	sameUser := func(u *storage.User, ms []storage.Membership) {
+		t.Helper()
+		if !reflect.DeepEqual(u, wantUser) || !reflect.DeepEqual(ms, wantMS) || len(ms) != 2 {
+			t.Fatalf("user %+v with %+v, want %+v with %+v", u, ms, wantUser, wantMS)
+		}
+	}
+	codeFor := func(subject string) []byte {
+		a := newAuthRequest(t, s, time.Hour)
+		_, code := storage.NewSecret()
+		_, err := s.AuthRequests().CompleteWithCode(ctx, a.ID, storage.Completion{Subject: subject, AuthTime: time.Now(),
+			AMR: []string{"pwd"}}, storage.CodeFor{CodeHash: code, ExpiresAt: time.Now().Add(time.Minute)})
+		must(t, err)
+		return code
+	}
+
+	code := codeFor(member.ID)
+	want, err := s.AuthRequests().ByCode(ctx, code)
+	must(t, err)
+	got, u, ms, err := s.AuthRequests().ByCodeWithUser(ctx, code)
+	must(t, err)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ByCodeWithUser = %+v, want %+v", got, want)
+	}
+	sameUser(u, ms)
+	_, _, _, err = s.AuthRequests().ByCodeWithUser(ctx, codeFor("nobody"))
+	wantErr(t, err, storage.ErrNotFound)
+	_, _, _, err = s.AuthRequests().ByCodeWithUser(ctx, storage.HashSecret("unknown"))
+	wantErr(t, err, storage.ErrNotFound)
+
+	_, refresh := newToken(storage.TokenRefresh, "granted", time.Hour)
+	refresh.Subject = member.ID
+	_, orphan := newToken(storage.TokenRefresh, "orphan", time.Hour)
+	orphan.Subject = "nobody"
+	must(t, s.Tokens().Create(ctx, refresh, orphan))
+	wantTok, err := s.Tokens().Get(ctx, refresh.IDHash)
+	must(t, err)
+	gotTok, u, ms, err := s.Tokens().GetWithUser(ctx, refresh.IDHash)
+	must(t, err)
+	if !reflect.DeepEqual(gotTok, wantTok) {
+		t.Fatalf("GetWithUser = %+v, want %+v", gotTok, wantTok)
+	}
+	sameUser(u, ms)
+	_, _, _, err = s.Tokens().GetWithUser(ctx, orphan.IDHash)
+	wantErr(t, err, storage.ErrNotFound)
+	_, _, _, err = s.Tokens().GetWithUser(ctx, storage.HashSecret("unknown"))
 	wantErr(t, err, storage.ErrNotFound)
 }
 
