@@ -22,8 +22,9 @@ const authRequestTTL = 30 * time.Minute
 // and its redirect URI are known to be registered, every failure is a page
 // shown here; after that, every failure goes back to the client as RFC
 // 6749 §4.1.2.1 asks, with iss (RFC 9207). A valid request is stored and
-// handed to the sign-in dispatcher of package ui: in this response when
-// the browser is known, else by a redirect.
+// handed to the sign-in dispatcher of package ui, in this response when
+// that can be done as the browser would (asBrowserSends), else by a
+// redirect.
 func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
@@ -99,12 +100,29 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		p.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
 		return
 	}
-	if p.cfg.SignIn != nil && !freshFlow {
+	if signIn, ok := p.asBrowserSends(r, flow, freshFlow); ok && p.cfg.SignIn != nil {
 		// One hop fewer: a signed-in browser is usually answered right here.
-		p.cfg.SignIn(w, r, ar)
+		p.cfg.SignIn(w, signIn, ar)
 		return
 	}
 	http.Redirect(w, r, p.cfg.SignInURL(ar.ID), http.StatusFound)
+}
+
+// asBrowserSends is r as the browser will send it after this response: with
+// the flow cookie just set, when it sent none. That is known only for a GET:
+// a cross-site POST comes without the browser's SameSite=Lax cookies, which
+// the redirect to the dispatcher then carries. A malformed flow cookie in r
+// is replaced only by that redirect too.
+func (p *Provider) asBrowserSends(r *http.Request, flow string, fresh bool) (*http.Request, bool) {
+	if !fresh {
+		return r, true
+	}
+	if _, err := r.Cookie(p.cfg.FlowCookie); err == nil || r.Method != http.MethodGet {
+		return nil, false
+	}
+	r = r.Clone(r.Context())
+	r.AddCookie(&http.Cookie{Name: p.cfg.FlowCookie, Value: flow})
+	return r, true
 }
 
 // readAuthorizeForm reads the query and, for POST, the form body. The

@@ -35,9 +35,9 @@ type Config struct {
 	SignOutURL func(q url.Values) string
 	ErrorPage  ErrorPage
 	// SignIn, when set, is the dispatcher at SignInURL called in the same
-	// response: /authorize hands it a request just stored, instead of a
-	// redirect, when the browser already holds its flow cookie (so the
-	// request's own steps will recognise it). Optional.
+	// response: /authorize hands it a request just stored instead of a
+	// redirect, with the request as the browser sends it (its flow cookie
+	// included). Optional.
 	SignIn func(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest)
 	// Clients is the client cache /authorize shares with the hosted pages;
 	// nil: one of its own.
