@@ -19,8 +19,10 @@
 //
 // It must not render pages or import ui: what it shares with the hosted
 // pages (the session cookie's name, the sign-in and sign-out addresses, the
-// error page) is given by main in Config, and the flow itself meets them
-// through the stored auth request. It may import mfa, storage and directory.
+// error page, the dispatcher /authorize may call in its own response) is
+// given by main in Config, the pages answer a sign-in they complete through
+// Provider.FinishSignIn, and the flow itself meets them through the stored
+// auth request. It may import mfa, storage and directory.
 // It never logs secrets: codes, tokens, cookies and client secrets never
 // reach a log line.
 package op
