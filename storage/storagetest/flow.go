@@ -95,6 +95,16 @@ func testAuthRequestFail(t *testing.T, s *storage.Store) {
 	wantErr(t, s.AuthRequests().Complete(ctx, a.ID, storage.Completion{Subject: "u", AuthTime: time.Now()}), storage.ErrNotFound)
 }
 
+// boundAuthRequest stores an open request started by the browser whose
+// flow cookie digest is browser.
+func boundAuthRequest(t *testing.T, s *storage.Store, browser []byte, ttl time.Duration) *storage.AuthRequest {
+	t.Helper()
+	a := &storage.AuthRequest{ClientID: "client", RedirectURI: "https://app.example.com/cb", State: "st",
+		BrowserHash: browser, ExpiresAt: time.Now().Add(ttl)}
+	must(t, s.AuthRequests().Create(context.Background(), a, 1<<20))
+	return a
+}
+
 // A code goes only to the browser that started the request and the
 // session that completed it, once, and never for an unfinished, failed or
 // deleted request.
@@ -107,18 +117,12 @@ func testIssueCode(t *testing.T, s *storage.Store) {
 			CodeHash: code, ExpiresAt: time.Now().Add(time.Minute)})
 		return a, code, err
 	}
-	bound := func(ttl time.Duration) *storage.AuthRequest {
-		a := &storage.AuthRequest{ClientID: "client", RedirectURI: "https://app.example.com/cb", State: "st",
-			BrowserHash: browser, ExpiresAt: time.Now().Add(ttl)}
-		must(t, s.AuthRequests().Create(ctx, a, 1<<20))
-		return a
-	}
 	complete := func(a *storage.AuthRequest) {
 		must(t, s.AuthRequests().Complete(ctx, a.ID, storage.Completion{Subject: "u1", SessionHash: session,
 			AuthTime: time.Now(), AMR: []string{"pwd"}}))
 	}
 
-	a := bound(time.Hour)
+	a := boundAuthRequest(t, s, browser, time.Hour)
 	_, _, err := issue(a.ID, browser, session)
 	wantErr(t, err, storage.ErrNotFound) // not finished
 	complete(a)
@@ -143,12 +147,12 @@ func testIssueCode(t *testing.T, s *storage.Store) {
 	_, _, err = issue(a.ID, browser, session)
 	wantErr(t, err, storage.ErrNotFound) // one code per request
 
-	failed := bound(time.Hour)
+	failed := boundAuthRequest(t, s, browser, time.Hour)
 	must(t, s.AuthRequests().Fail(ctx, failed.ID, "access_denied", "no"))
 	_, _, err = issue(failed.ID, browser, session)
 	wantErr(t, err, storage.ErrNotFound)
 
-	gone := bound(time.Hour)
+	gone := boundAuthRequest(t, s, browser, time.Hour)
 	complete(gone)
 	must(t, s.AuthRequests().Delete(ctx, gone.ID))
 	_, _, err = issue(gone.ID, browser, session)
@@ -175,12 +179,6 @@ func testCompleteWithCode(t *testing.T, s *storage.Store) {
 			storage.CodeFor{BrowserHash: browser, CodeHash: code, ExpiresAt: time.Now().Add(time.Minute)})
 		return a, code, err
 	}
-	bound := func(ttl time.Duration) *storage.AuthRequest {
-		a := &storage.AuthRequest{ClientID: "client", RedirectURI: "https://app.example.com/cb", State: "st",
-			BrowserHash: browser, ExpiresAt: time.Now().Add(ttl)}
-		must(t, s.AuthRequests().Create(ctx, a, 1<<20))
-		return a
-	}
 	untouched := func(id string) {
 		t.Helper()
 		got, err := s.AuthRequests().Get(ctx, id)
@@ -190,7 +188,7 @@ func testCompleteWithCode(t *testing.T, s *storage.Store) {
 		}
 	}
 
-	a := bound(time.Hour)
+	a := boundAuthRequest(t, s, browser, time.Hour)
 	_, _, err := finish(a.ID, storage.HashSecret("other browser"))
 	wantErr(t, err, storage.ErrNotFound)
 	untouched(a.ID)
@@ -214,12 +212,12 @@ func testCompleteWithCode(t *testing.T, s *storage.Store) {
 	wantErr(t, err, storage.ErrNotFound) // one code per request
 	wantErr(t, s.AuthRequests().Complete(ctx, a.ID, completion), storage.ErrNotFound)
 
-	failed := bound(time.Hour)
+	failed := boundAuthRequest(t, s, browser, time.Hour)
 	must(t, s.AuthRequests().Fail(ctx, failed.ID, "access_denied", "no"))
 	_, _, err = finish(failed.ID, browser)
 	wantErr(t, err, storage.ErrNotFound)
 
-	expired := bound(-time.Second)
+	expired := boundAuthRequest(t, s, browser, -time.Second)
 	_, _, err = finish(expired.ID, browser)
 	wantErr(t, err, storage.ErrNotFound)
 	_, _, err = finish("missing", browser)
@@ -334,13 +332,7 @@ func testSessionLifetimes(t *testing.T, s *storage.Store) {
 // a session that ended or idled out is not found, as with Touch.
 func testTouchSession(t *testing.T, s *storage.Store) {
 	ctx := context.Background()
-	u := newUser(t, s, "touched@example.com")
-	for _, slug := range []string{"touch-a", "touch-b"} {
-		org := newOrg(t, s, slug)
-		must(t, s.Orgs().AddMember(ctx, org.ID, u.ID, storage.RoleMember))
-	}
-	wantUser, wantMS, err := s.Users().GetWithMemberships(ctx, u.ID)
-	must(t, err)
+	u, wantUser, wantMS := memberOfTwo(t, s, "touched@example.com", "touch-a", "touch-b")
 	value, _ := newSession(t, s, u.ID, time.Hour)
 	first, err := s.Sessions().Touch(ctx, storage.HashSecret(value), time.Hour)
 	must(t, err)

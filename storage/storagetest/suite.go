@@ -444,17 +444,26 @@ func testUsersWithMemberships(t *testing.T, s *storage.Store) {
 	wantErr(t, err, storage.ErrNotFound)
 }
 
+// memberOfTwo creates a user who is a member of two new organisations, and
+// returns them as GetWithMemberships reads them: what a read that joins the
+// user must return.
+func memberOfTwo(t *testing.T, s *storage.Store, email, slugA, slugB string) (*storage.User, *storage.User, []storage.Membership) {
+	t.Helper()
+	ctx := context.Background()
+	u := newUser(t, s, email)
+	for _, slug := range []string{slugA, slugB} {
+		must(t, s.Orgs().AddMember(ctx, newOrg(t, s, slug).ID, u.ID, storage.RoleMember))
+	}
+	wantUser, wantMS, err := s.Users().GetWithMemberships(ctx, u.ID)
+	must(t, err)
+	return u, wantUser, wantMS
+}
+
 // A code or a refresh token read with its user is what ByCode or Get and
 // GetWithMemberships return; one whose subject is no user is not found.
 func testGrantsReadTheirUser(t *testing.T, s *storage.Store) {
 	ctx := context.Background()
-	member := newUser(t, s, "granted@example.com")
-	for _, slug := range []string{"first", "second"} {
-		org := newOrg(t, s, slug)
-		must(t, s.Orgs().AddMember(ctx, org.ID, member.ID, storage.RoleMember))
-	}
-	wantUser, wantMS, err := s.Users().GetWithMemberships(ctx, member.ID)
-	must(t, err)
+	member, wantUser, wantMS := memberOfTwo(t, s, "granted@example.com", "first", "second")
 	sameUser := func(u *storage.User, ms []storage.Membership) {
 		t.Helper()
 		if !reflect.DeepEqual(u, wantUser) || !reflect.DeepEqual(ms, wantMS) || len(ms) != 2 {
