@@ -16,6 +16,7 @@ func flowTests() []namedTest {
 	return []namedTest{
 		{"AuthRequests/Lifecycle", testAuthRequestLifecycle},
 		{"AuthRequests/Fail", testAuthRequestFail},
+		{"AuthRequests/OpenOnesBoundedPerNetwork", testPendingPerNetwork},
 		{"AuthRequests/IssueCodeToItsBrowserAndSession", testIssueCode},
 		{"AuthRequests/CompleteWithCodeInItsBrowser", testCompleteWithCode},
 		{"AuthRequests/CodeConsumedOnce", testCodeConsumedOnce},
@@ -93,6 +94,46 @@ func testAuthRequestFail(t *testing.T, s *storage.Store) {
 	}
 	// A failed request cannot be completed afterwards.
 	wantErr(t, s.AuthRequests().Complete(ctx, a.ID, storage.Completion{Subject: "u", AuthTime: time.Now()}), storage.ErrNotFound)
+}
+
+// A network may have as many open requests as the bound; one that gets its
+// code, fails or expires no longer counts, and other networks are apart.
+func testPendingPerNetwork(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	const bound = 2
+	start := func(network string, ttl time.Duration) (*storage.AuthRequest, error) {
+		a := &storage.AuthRequest{ClientID: "client", RedirectURI: "https://app.example.com/cb", ClientNetwork: network,
+			ExpiresAt: time.Now().Add(ttl)}
+		return a, s.AuthRequests().Create(ctx, a, bound)
+	}
+	open := func(network string) *storage.AuthRequest {
+		t.Helper()
+		a, err := start(network, time.Hour)
+		must(t, err)
+		return a
+	}
+	refused := func(network string) {
+		t.Helper()
+		if _, err := start(network, time.Hour); !errors.Is(err, storage.ErrTooManyPending) {
+			t.Fatalf("request %d from %s: %v, want ErrTooManyPending", bound+1, network, err)
+		}
+	}
+	if _, err := start("198.51.100.1", -time.Second); err != nil {
+		t.Fatal(err)
+	}
+	first, second := open("198.51.100.1"), open("198.51.100.1")
+	refused("198.51.100.1")
+	open("198.51.100.2")
+
+	must(t, s.AuthRequests().Complete(ctx, first.ID, storage.Completion{Subject: "u1", AuthTime: time.Now()}))
+	refused("198.51.100.1") // signed in, but no code yet: still open
+	_, code := storage.NewSecret()
+	must(t, s.AuthRequests().SetCode(ctx, first.ID, code, time.Now().Add(time.Minute)))
+	open("198.51.100.1")
+	refused("198.51.100.1")
+	must(t, s.AuthRequests().Fail(ctx, second.ID, "access_denied", "denied"))
+	open("198.51.100.1")
+	refused("198.51.100.1")
 }
 
 // boundAuthRequest stores an open request started by the browser whose
