@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -22,10 +23,13 @@ type Session struct {
 }
 
 // Sessions stores browser sessions.
-type Sessions struct{ q queryer }
+type Sessions struct {
+	q       queryer
+	dialect Dialect
+}
 
 // Sessions returns the session repository.
-func (s *Store) Sessions() Sessions { return Sessions{s.q} }
+func (s *Store) Sessions() Sessions { return Sessions{s.q, s.dialect} }
 
 const sessionColumns = `id_hash, user_id, auth_time, amr, mfa_time, created_at, last_seen_at, expires_at, user_agent, ip`
 
@@ -39,41 +43,99 @@ func (r Sessions) Create(ctx context.Context, s *Session) error {
 	return wrap(err, "create session")
 }
 
-// Touch returns the live session with this digest and records the visit,
-// in one round trip. A session is live while it is before its absolute end
-// and was last seen within idle. Anything else is ErrNotFound.
-func (r Sessions) Touch(ctx context.Context, idHash []byte, idle time.Duration) (*Session, error) {
-	t := now()
-	var s Session
-	err := r.q.GetContext(ctx, &s, `UPDATE sessions SET last_seen_at = $1
-		WHERE id_hash = $2 AND expires_at > $1 AND last_seen_at > $3 RETURNING `+sessionColumns, t, idHash, t.Add(-idle))
-	return &s, wrap(err, "touch session")
+// touchEvery is how old the recorded last visit of a session may grow
+// before a visit records it again: a minute, or an eighth of a shorter idle
+// lifetime. Recording every visit would make each single sign-on a write;
+// this way a session idles out at most that much before idle has passed
+// since its true last visit, never after it.
+func touchEvery(idle time.Duration) time.Duration { return min(time.Minute, idle/8) }
+
+// liveSessionWhere picks the live session $2 at $1 with the idle cutoff $3.
+const liveSessionWhere = `id_hash = $2 AND expires_at > $1 AND last_seen_at > $3`
+
+// recordVisit is the UPDATE of a visit at $1 to the live session $2 whose
+// recorded last visit is before $4.
+const recordVisit = `UPDATE sessions SET last_seen_at = $1 WHERE ` + liveSessionWhere + ` AND last_seen_at < $4`
+
+// The queries that read a live session (h), alone and with its user. On
+// PostgreSQL they also record the visit, when due, in the same statement:
+// a data-modifying WITH, which SQLite does not have (an UPDATE of no row
+// writes nothing), with last_seen_at reported as recorded. SQLite records
+// it in a second statement (recordVisitDue).
+var (
+	touchQuery, touchWithUserQuery = touchQueries(SQLite)
+	touchQueryPG, touchWithUserPG  = touchQueries(Postgres)
+)
+
+func touchQueries(d Dialect) (alone, withUser string) {
+	with := `WITH h AS (SELECT ` + sessionColumns + ` FROM sessions WHERE ` + liveSessionWhere + `) `
+	if d == Postgres {
+		columns := strings.Replace(sessionColumns, "last_seen_at",
+			"CASE WHEN last_seen_at < $4 THEN $1 ELSE last_seen_at END AS last_seen_at", 1)
+		with = `WITH visit AS (` + recordVisit + `), h AS (SELECT ` + columns + ` FROM sessions WHERE ` + liveSessionWhere + `) `
+	}
+	return with + `SELECT * FROM h`, with + withUserQuery(sessionColumns, "h", "user_id", "")
 }
 
-// touchWithUserQuery is Touch on PostgreSQL, joined with the user: a
-// data-modifying WITH, which SQLite does not have.
-var touchWithUserQuery = `WITH h AS (UPDATE sessions SET last_seen_at = $1
-		WHERE id_hash = $2 AND expires_at > $1 AND last_seen_at > $3 RETURNING ` + sessionColumns + `) ` +
-	withUserQuery(sessionColumns, "h", "user_id", "")
+// touchArgs are the arguments of recordVisit: the visit's time, the
+// session, the idle cutoff and the time before which a visit is due.
+func touchArgs(idHash []byte, idle time.Duration) []any {
+	t := now()
+	return []any{t, idHash, t.Add(-idle), t.Add(-touchEvery(idle))}
+}
+
+// Touch returns the live session with this digest and records the visit
+// when it is due (touchEvery). A session is live while it is before its
+// absolute end and was last seen within idle. Anything else is
+// ErrNotFound.
+func (r Sessions) Touch(ctx context.Context, idHash []byte, idle time.Duration) (*Session, error) {
+	args := touchArgs(idHash, idle)
+	var s Session
+	var err error
+	if r.dialect == Postgres {
+		err = r.q.GetContext(ctx, &s, touchQueryPG, args...)
+	} else {
+		err = r.q.GetContext(ctx, &s, touchQuery, args[:3]...)
+	}
+	if err != nil {
+		return nil, wrap(err, "touch session")
+	}
+	return &s, r.recordVisitDue(ctx, &s, args)
+}
+
+// recordVisitDue records the visit of s on SQLite, when it is due; on
+// PostgreSQL the query that read s has.
+func (r Sessions) recordVisitDue(ctx context.Context, s *Session, args []any) error {
+	if r.dialect == Postgres || !s.LastSeenAt.Before(args[3].(time.Time)) {
+		return nil
+	}
+	res, err := r.q.ExecContext(ctx, recordVisit, args...)
+	if err := expectOne(res, err, "touch session"); err != nil {
+		return err
+	}
+	s.LastSeenAt = args[0].(time.Time)
+	return nil
+}
 
 // TouchSession is Sessions.Touch with the session's user and their
-// memberships, which every sign-in page needs: on PostgreSQL in one
-// statement, on SQLite in two. A session not live, or whose user is gone,
-// is ErrNotFound.
+// memberships, which every sign-in page needs, in one statement (and, on
+// SQLite, the visit in a second when it is due). A session not live, or
+// whose user is gone, is ErrNotFound.
 func (s *Store) TouchSession(ctx context.Context, idHash []byte, idle time.Duration) (*Session, *User, []Membership, error) {
-	if s.dialect != Postgres {
-		sess, err := s.Sessions().Touch(ctx, idHash, idle)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		u, ms, err := s.Users().GetWithMemberships(ctx, sess.UserID)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return sess, u, ms, nil
+	args := touchArgs(idHash, idle)
+	var sess *Session
+	var u *User
+	var ms []Membership
+	var err error
+	if s.dialect == Postgres {
+		sess, u, ms, err = getWithUser[Session](ctx, s.q, touchWithUserPG, args...)
+	} else {
+		sess, u, ms, err = getWithUser[Session](ctx, s.q, touchWithUserQuery, args[:3]...)
 	}
-	t := now()
-	return getWithUser[Session](ctx, s.q, touchWithUserQuery, t, idHash, t.Add(-idle))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return sess, u, ms, s.Sessions().recordVisitDue(ctx, sess, args)
 }
 
 // Replace moves a session to a new id (after each completed sign-in step)

@@ -369,27 +369,49 @@ func testSessionLifetimes(t *testing.T, s *storage.Store) {
 }
 
 // A session touched with its user is the session Touch returns, with the
-// user and memberships GetWithMemberships returns, and the visit counted;
-// a session that ended or idled out is not found, as with Touch.
+// user and memberships GetWithMemberships returns. A visit is recorded once
+// the recorded one is more than an eighth of the idle lifetime old (at most
+// a minute), so single sign-on does not write at every visit; a session that
+// ended or idled out is not found, as with Touch.
 func testTouchSession(t *testing.T, s *storage.Store) {
 	ctx := context.Background()
 	u, wantUser, wantMS := memberOfTwo(t, s, "touched@example.com", "touch-a", "touch-b")
-	value, _ := newSession(t, s, u.ID, time.Hour)
-	first, err := s.Sessions().Touch(ctx, storage.HashSecret(value), time.Hour)
+	value, created := newSession(t, s, u.ID, time.Hour)
+	const idleFor = 2 * time.Second // a visit is due after 250 ms
+	lastSeen := func() time.Time {
+		t.Helper()
+		live, err := s.Sessions().Live(ctx, u.ID, time.Now(), time.Hour)
+		must(t, err)
+		if len(live) != 1 {
+			t.Fatalf("%d live sessions, want 1", len(live))
+		}
+		return live[0].LastSeenAt
+	}
+
+	sess, gotUser, gotMS, err := s.TouchSession(ctx, storage.HashSecret(value), idleFor)
 	must(t, err)
-	time.Sleep(2 * time.Millisecond)
-	sess, gotUser, gotMS, err := s.TouchSession(ctx, storage.HashSecret(value), time.Hour)
-	must(t, err)
-	if sess.UserID != u.ID || !bytes.Equal(sess.IDHash, first.IDHash) || !sess.LastSeenAt.After(first.LastSeenAt) {
-		t.Fatalf("TouchSession = %+v after %+v: the visit was not counted", sess, first)
+	if sess.UserID != u.ID || !bytes.Equal(sess.IDHash, created.IDHash) || !sess.LastSeenAt.Equal(created.LastSeenAt) || !lastSeen().Equal(created.LastSeenAt) {
+		t.Fatalf("TouchSession = %+v just after %+v: a visit was recorded before it was due", sess, created)
 	}
 	if !reflect.DeepEqual(gotUser, wantUser) || !reflect.DeepEqual(gotMS, wantMS) || len(gotMS) != 2 {
 		t.Fatalf("user %+v with %+v, want %+v with %+v", gotUser, gotMS, wantUser, wantMS)
 	}
-	again, err := s.Sessions().Touch(ctx, storage.HashSecret(value), time.Hour)
+	time.Sleep(300 * time.Millisecond)
+	sess, _, _, err = s.TouchSession(ctx, storage.HashSecret(value), idleFor)
 	must(t, err)
-	if again.LastSeenAt.Before(sess.LastSeenAt) {
-		t.Fatalf("last seen %v went back from %v", again.LastSeenAt, sess.LastSeenAt)
+	if !sess.LastSeenAt.After(created.LastSeenAt) || !lastSeen().Equal(sess.LastSeenAt) {
+		t.Fatalf("last seen %v (recorded %v) after a due visit, was %v", sess.LastSeenAt, lastSeen(), created.LastSeenAt)
+	}
+	again, err := s.Sessions().Touch(ctx, storage.HashSecret(value), idleFor)
+	must(t, err)
+	if !again.LastSeenAt.Equal(sess.LastSeenAt) || !lastSeen().Equal(sess.LastSeenAt) {
+		t.Fatalf("last seen %v (recorded %v), want %v: the next visit was not due yet", again.LastSeenAt, lastSeen(), sess.LastSeenAt)
+	}
+	time.Sleep(300 * time.Millisecond)
+	again, err = s.Sessions().Touch(ctx, storage.HashSecret(value), idleFor)
+	must(t, err)
+	if !again.LastSeenAt.After(sess.LastSeenAt) || !lastSeen().Equal(again.LastSeenAt) {
+		t.Fatalf("Touch: last seen %v (recorded %v) after a due visit, was %v", again.LastSeenAt, lastSeen(), sess.LastSeenAt)
 	}
 
 	ended, _ := newSession(t, s, u.ID, -time.Second)
