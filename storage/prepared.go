@@ -23,6 +23,10 @@ type statements struct {
 	mu      sync.Mutex
 	m       map[string]*sqlx.Stmt
 	pending map[string]bool // being prepared for a transaction
+	// preparing counts the background preparations, which close waits
+	// for: one still holding a connection after the pool is closed would
+	// touch the database after Close returned.
+	preparing sync.WaitGroup
 }
 
 // get returns the prepared statement of query, or nil to run it unprepared
@@ -50,6 +54,7 @@ func (c *statements) get(ctx context.Context, query string) *sqlx.Stmt {
 }
 
 func (c *statements) close() {
+	c.preparing.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for q, st := range c.m {
@@ -93,7 +98,9 @@ func (c *statements) kept(query string) *sqlx.Stmt {
 		return st
 	}
 	c.pending[query] = true
+	c.preparing.Add(1)
 	go func() {
+		defer c.preparing.Done()
 		c.get(context.Background(), query)
 		c.mu.Lock()
 		delete(c.pending, query)
