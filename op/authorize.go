@@ -21,10 +21,10 @@ const authRequestTTL = 30 * time.Minute
 // authorize is the authorization endpoint (GET and POST). Until the client
 // and its redirect URI are known to be registered, every failure is a page
 // shown here; after that, every failure goes back to the client as RFC
-// 6749 §4.1.2.1 asks, with iss (RFC 9207). A valid request is stored and
-// handed to the sign-in dispatcher of package ui, in this response when
-// that can be done as the browser would (asBrowserSends), else by a
-// redirect.
+// 6749 §4.1.2.1 asks, with iss (RFC 9207). A valid request is handed to
+// the sign-in dispatcher of package ui, in this response when that can be
+// done as the browser would (asBrowserSends), else stored and handed on by
+// a redirect.
 func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
@@ -80,32 +80,44 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	flow, freshFlow := p.flowCookie(w, r)
+	// The dispatcher may decide against CreatedAt (prompt=login asks for a
+	// sign-in after it) before the request is stored.
+	now := time.Now()
 	ar := &storage.AuthRequest{
 		ClientID: c.ID, RedirectURI: params.RedirectURI, Scopes: params.Scopes, State: params.State, Nonce: params.Nonce,
 		ResponseMode: "query", CodeChallenge: params.CodeChallenge, CodeChallengeMethod: params.CodeChallengeMethod,
 		Prompt: params.Prompt, MaxAge: params.MaxAge, LoginHint: params.LoginHint, HintSubject: hintSubject,
-		ACRValues: params.ACRValues, Claims: params.Claims, ExpiresAt: time.Now().Add(authRequestTTL),
+		ACRValues: params.ACRValues, Claims: params.Claims, CreatedAt: now, ExpiresAt: now.Add(authRequestTTL),
 		BrowserHash: storage.HashSecret(flow), ClientNetwork: clientNetwork(r),
 	}
-	err = p.store.AuthRequests().Create(r.Context(), ar, p.cfg.MaxPendingPerNetwork)
+	if signIn, ok := p.asBrowserSends(r, flow, freshFlow); ok && p.cfg.SignIn != nil {
+		// One hop fewer: a signed-in browser is usually answered right here,
+		// and its request stored once, completed.
+		p.cfg.SignIn(w, signIn, ar, func(w http.ResponseWriter) bool { return p.storeAuthRequest(w, r, ar) })
+		return
+	}
+	if p.storeAuthRequest(w, r, ar) {
+		http.Redirect(w, r, p.cfg.SignInURL(ar.ID), http.StatusFound)
+	}
+}
+
+// storeAuthRequest stores the open request ar, or answers why it could not
+// and returns false.
+func (p *Provider) storeAuthRequest(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest) bool {
+	err := p.store.AuthRequests().Create(r.Context(), ar, p.cfg.MaxPendingPerNetwork)
 	if errors.Is(err, storage.ErrTooManyPending) {
 		p.log.WarnContext(r.Context(), "authorize: too many unfinished sign-ins", "network", ar.ClientNetwork)
 		p.errorPage(w, r, http.StatusTooManyRequests, "Too many sign-ins were started from your network and not finished. Finish or close the ones that are open, or try again later.")
-		return
+		return false
 	}
 	if err != nil {
 		// A page, not a redirect: the user can retry here, and during a
 		// database outage the server answers it 503 with Retry-After.
 		p.log.ErrorContext(r.Context(), "authorize: store request", "error", err)
 		p.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
-		return
+		return false
 	}
-	if signIn, ok := p.asBrowserSends(r, flow, freshFlow); ok && p.cfg.SignIn != nil {
-		// One hop fewer: a signed-in browser is usually answered right here.
-		p.cfg.SignIn(w, signIn, ar)
-		return
-	}
-	http.Redirect(w, r, p.cfg.SignInURL(ar.ID), http.StatusFound)
+	return true
 }
 
 // asBrowserSends is r as the browser will send it after this response: with

@@ -89,13 +89,20 @@ func (p *Provider) callback(w http.ResponseWriter, r *http.Request) {
 
 // FinishSignIn is the callback's common case done by the sign-in dispatcher
 // of package ui in the same response: it records the completion c with a
-// code in one statement and sends the browser back to the client with the
-// code. A request that has expired or ended, or that another browser
+// code in one statement (a request /authorize has not stored yet, with no
+// ID, is stored completed) and sends the browser back to the client with
+// the code. A request that has expired or ended, or that another browser
 // started, is storage.ErrNotFound with nothing written.
-func (p *Provider) FinishSignIn(w http.ResponseWriter, r *http.Request, id string, c storage.Completion) error {
+func (p *Provider) FinishSignIn(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, c storage.Completion) error {
 	code, digest := storage.NewSecret()
-	req, err := p.store.AuthRequests().CompleteWithCode(r.Context(), id, c,
-		storage.CodeFor{BrowserHash: p.flowHash(r), CodeHash: digest, ExpiresAt: time.Now().Add(codeTTL)})
+	to := storage.CodeFor{BrowserHash: p.flowHash(r), CodeHash: digest, ExpiresAt: time.Now().Add(codeTTL)}
+	req := a
+	var err error
+	if a.ID == "" {
+		err = p.store.AuthRequests().CreateCompleted(r.Context(), a, c, to)
+	} else {
+		req, err = p.store.AuthRequests().CompleteWithCode(r.Context(), a.ID, c, to)
+	}
 	if err != nil {
 		return err
 	}

@@ -35,10 +35,12 @@ type Config struct {
 	SignOutURL func(q url.Values) string
 	ErrorPage  ErrorPage
 	// SignIn, when set, is the dispatcher at SignInURL called in the same
-	// response: /authorize hands it a request just stored instead of a
-	// redirect, with the request as the browser sends it (its flow cookie
-	// included). Optional.
-	SignIn func(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest)
+	// response: /authorize hands it a valid request not stored yet, with the
+	// request as the browser sends it (its flow cookie included), and store,
+	// which stores the request or answers why it could not (false). A
+	// sign-in that completes at once comes back through FinishSignIn and is
+	// stored completed, in one statement. Optional.
+	SignIn func(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, store func(http.ResponseWriter) bool)
 	// Clients is the client cache /authorize shares with the hosted pages;
 	// nil: one of its own.
 	Clients *storage.ClientCache

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"time"
 )
@@ -229,6 +230,42 @@ func (r AuthRequests) CompleteWithCode(ctx context.Context, id string, c Complet
 		c.Subject, c.SessionHash, c.AuthTime.UTC().Truncate(time.Microsecond), StringList(c.AMR), c.ACR,
 		code.CodeHash, code.ExpiresAt.UTC().Truncate(time.Microsecond), id, now(), code.BrowserHash)
 	return &a, wrap(err, "complete auth request with code")
+}
+
+// CreateCompleted stores a request that completed as it arrived (a browser
+// already signed in as it asks), with the completion c and code's code, in
+// one statement: what Create and then CompleteWithCode would store. It
+// fills ID, CreatedAt when it is zero (a set one is kept: the sign-in was
+// decided against it) and the completion's fields. An open request is
+// never stored this way, so the bound on open requests does not apply. As
+// with CompleteWithCode, a request bound to another browser than
+// code.BrowserHash is ErrNotFound, with nothing written.
+func (r AuthRequests) CreateCompleted(ctx context.Context, a *AuthRequest, c Completion, code CodeFor) error {
+	if a.BrowserHash != nil && subtle.ConstantTimeCompare(a.BrowserHash, code.BrowserHash) != 1 {
+		return ErrNotFound
+	}
+	id, created, expires := newID(), a.CreatedAt.UTC().Truncate(time.Microsecond), a.ExpiresAt.UTC().Truncate(time.Microsecond)
+	if a.CreatedAt.IsZero() {
+		created = now()
+	}
+	authTime, codeExpires := c.AuthTime.UTC().Truncate(time.Microsecond), code.ExpiresAt.UTC().Truncate(time.Microsecond)
+	_, err := r.q.ExecContext(ctx, `INSERT INTO auth_requests (id, client_id, redirect_uri, scopes, state, nonce,
+		response_mode, code_challenge, code_challenge_method, prompt, max_age, login_hint, hint_subject, acr_values,
+		claims, created_at, expires_at, browser_hash, client_network,
+		subject, session_hash, auth_time, amr, acr, done, code_hash, code_expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+			$20, $21, $22, $23, $24, TRUE, $25, $26)`,
+		id, a.ClientID, a.RedirectURI, a.Scopes, a.State, a.Nonce, a.ResponseMode, a.CodeChallenge,
+		a.CodeChallengeMethod, a.Prompt, a.MaxAge, a.LoginHint, a.HintSubject, a.ACRValues, a.Claims,
+		created, expires, a.BrowserHash, a.ClientNetwork,
+		c.Subject, c.SessionHash, authTime, StringList(c.AMR), c.ACR, code.CodeHash, codeExpires)
+	if err != nil {
+		return wrap(err, "create completed auth request")
+	}
+	a.ID, a.CreatedAt, a.ExpiresAt = id, created, expires
+	a.Subject, a.SessionHash, a.AuthTime, a.AMR, a.ACR, a.Done = c.Subject, c.SessionHash, &authTime, StringList(c.AMR), c.ACR, true
+	a.CodeHash, a.CodeExpiresAt = code.CodeHash, &codeExpires
+	return nil
 }
 
 // ByCode returns the request a code was issued for, without consuming it,

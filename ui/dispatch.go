@@ -18,25 +18,29 @@ import (
 // provider. One place decides; the steps only prove.
 func (u *UI) dispatch(w http.ResponseWriter, r *http.Request) {
 	if a := u.authRequest(w, r, r.URL.Query().Get("id")); a != nil {
-		u.decide(w, r, a)
+		u.decide(w, r, a, nil)
 	}
 }
 
 // Dispatch is the dispatcher for the provider's /authorize, in the same
-// response, given the request it has just stored; the request must belong
-// to this browser (its flow cookie came with r).
-func (u *UI) Dispatch(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest) {
+// response, given a request of this browser (its flow cookie came with r)
+// that is not stored yet. When the sign-in completes at once, FinishSignIn
+// stores it completed; any other step first calls store, which stores it
+// (giving it its ID) or answers why it could not and returns false.
+func (u *UI) Dispatch(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, store func(http.ResponseWriter) bool) {
 	middleware.SecurityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !u.boundToBrowser(r, a) {
 			u.renderError(w, r, errOtherBrowser)
 			return
 		}
-		u.decide(w, r, a)
+		u.decide(w, r, a, store)
 	})).ServeHTTP(w, r)
 }
 
-// decide takes the sign-in a (this browser's) to its next step.
-func (u *UI) decide(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest) {
+// decide takes the sign-in a (this browser's) to its next step. A request
+// not stored yet (no ID) is stored completed by finish, or by store before
+// any other step.
+func (u *UI) decide(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, store func(http.ResponseWriter) bool) {
 	ctx := r.Context()
 	if a.ErrorCode != "" {
 		// Already failed: the callback tells the client.
@@ -52,17 +56,20 @@ func (u *UI) decide(w http.ResponseWriter, r *http.Request, a *storage.AuthReque
 		return
 	}
 
-	var err error
 	d := s.decide()
+	if d.Next != mfa.Complete && a.ID == "" && !store(w) {
+		return
+	}
+	var err error
 	switch d.Next {
 	case mfa.Complete:
-		err = u.finish(w, r, a.ID, storage.Completion{
+		err = u.finish(w, r, a, storage.Completion{
 			Subject:     s.session.user.ID,
 			SessionHash: s.session.hash,
 			AuthTime:    d.AuthTime,
 			AMR:         d.AMR,
 			ACR:         d.ACR,
-		})
+		}, store)
 		if err == nil {
 			return
 		}
@@ -110,14 +117,17 @@ func (u *UI) decide(w http.ResponseWriter, r *http.Request, a *storage.AuthReque
 
 // finish records the completed sign-in and answers it: through the
 // provider in this response when it offers that, else by its callback.
-func (u *UI) finish(w http.ResponseWriter, r *http.Request, id string, c storage.Completion) error {
+func (u *UI) finish(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, c storage.Completion, store func(http.ResponseWriter) bool) error {
 	if u.cfg.FinishSignIn != nil {
-		return u.cfg.FinishSignIn(w, r, id, c)
+		return u.cfg.FinishSignIn(w, r, a, c)
 	}
-	if err := u.store.AuthRequests().Complete(r.Context(), id, c); err != nil {
+	if a.ID == "" && !store(w) {
+		return nil // answered
+	}
+	if err := u.store.AuthRequests().Complete(r.Context(), a.ID, c); err != nil {
 		return err
 	}
-	http.Redirect(w, r, u.cfg.CallbackURL(id), http.StatusSeeOther)
+	http.Redirect(w, r, u.cfg.CallbackURL(a.ID), http.StatusSeeOther)
 	return nil
 }
 

@@ -66,10 +66,11 @@ type Config struct {
 	// FinishSignIn, when set, answers a sign-in the dispatcher completes in
 	// the same response: the provider records the completion with a code
 	// and sends the browser back to the client (one hop and one statement
-	// fewer than the callback). storage.ErrNotFound: the request expired
-	// or ended. Default: record the completion and send the browser to
-	// CallbackURL.
-	FinishSignIn func(w http.ResponseWriter, r *http.Request, id string, c storage.Completion) error
+	// fewer than the callback). A request without an ID, which /authorize
+	// handed to Dispatch, is stored completed. storage.ErrNotFound: the
+	// request expired or ended. Default: record the completion and send the
+	// browser to CallbackURL.
+	FinishSignIn func(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, c storage.Completion) error
 	// Clients is the client cache the pages share with /authorize. The
 	// pages read a client for its name and what it asks of a sign-in, and
 	// the token endpoint checks the fresh client again. Default: one of

@@ -124,8 +124,8 @@ func (s *server) mountProvider(ctx context.Context, r chi.Router, cfg *Config, k
 	// The pages answer a finished sign-in through the provider, made below
 	// with the pages' error page and dispatcher.
 	var provider *op.Provider
-	finish := func(w http.ResponseWriter, r *http.Request, id string, c storage.Completion) error {
-		return provider.FinishSignIn(w, r, id, c)
+	finish := func(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, c storage.Completion) error {
+		return provider.FinishSignIn(w, r, a, c)
 	}
 	pages, err := ui.New(ui.Config{
 		Issuer: cfg.Issuer, ProductName: "Gatehouse", SessionCookie: cookie, FlowCookie: flow, SecureCookies: secure,

@@ -19,6 +19,7 @@ func flowTests() []namedTest {
 		{"AuthRequests/OpenOnesBoundedPerNetwork", testPendingPerNetwork},
 		{"AuthRequests/IssueCodeToItsBrowserAndSession", testIssueCode},
 		{"AuthRequests/CompleteWithCodeInItsBrowser", testCompleteWithCode},
+		{"AuthRequests/CreateCompletedAsCompletedAfterwards", testCreateCompleted},
 		{"AuthRequests/CodeConsumedOnce", testCodeConsumedOnce},
 		{"AuthRequests/ExpiredCode", testExpiredCode},
 		{"AuthRequests/RedeemCodeOnceWithItsTokens", testRedeemCode},
@@ -209,6 +210,78 @@ func testIssueCode(t *testing.T, s *storage.Store) {
 
 // Completing a request with its code is one step that either does both or
 // writes nothing: only an open request of the browser's own gets them.
+// A request stored completed as it arrives reads back as the same request
+// stored open and then completed with its code, as the caller holds it, and
+// its code is redeemed once; it is not open, so the bound on open requests
+// does not refuse it.
+func testCreateCompleted(t *testing.T, s *storage.Store) {
+	ctx := context.Background()
+	browser := storage.HashSecret("browser")
+	completion := storage.Completion{Subject: "u1", SessionHash: storage.HashSecret("session"),
+		AuthTime: time.Now().Add(-time.Minute), AMR: []string{"pwd", "otp"}, ACR: "urn:gatehouse:acr:mfa"}
+	request := func() *storage.AuthRequest {
+		maxAge := int64(300)
+		return &storage.AuthRequest{ClientID: "client", RedirectURI: "https://app.example.com/cb", Scopes: storage.StringList{"openid"},
+			State: "st", Nonce: "n", ResponseMode: "query", CodeChallenge: "abc", CodeChallengeMethod: "S256", Prompt: storage.StringList{}, MaxAge: &maxAge,
+			ACRValues: storage.StringList{"urn:gatehouse:acr:mfa"}, ExpiresAt: time.Now().Add(time.Hour),
+			BrowserHash: browser, ClientNetwork: "198.51.100.9"}
+	}
+	codeFor := func() storage.CodeFor {
+		_, code := storage.NewSecret()
+		return storage.CodeFor{BrowserHash: browser, CodeHash: code, ExpiresAt: time.Now().Add(time.Minute)}
+	}
+
+	open := request()
+	must(t, s.AuthRequests().Create(ctx, open, 1))
+	afterwards := codeFor()
+	_, err := s.AuthRequests().CompleteWithCode(ctx, open.ID, completion, afterwards)
+	must(t, err)
+	want, err := s.AuthRequests().ByCode(ctx, afterwards.CodeHash)
+	must(t, err)
+
+	blocker := request()
+	must(t, s.AuthRequests().Create(ctx, blocker, 1))
+	at := codeFor()
+	completed := request()
+	must(t, s.AuthRequests().CreateCompleted(ctx, completed, completion, at))
+	got, err := s.AuthRequests().ByCode(ctx, at.CodeHash)
+	must(t, err)
+	if !reflect.DeepEqual(inUTC(got), inUTC(completed)) {
+		t.Fatalf("stored %+v, the caller holds %+v", got, completed)
+	}
+	if got.ID == want.ID || got.ID == "" {
+		t.Fatalf("id %q beside %q", got.ID, want.ID)
+	}
+	same := *got
+	same.ID, same.CreatedAt, same.ExpiresAt, same.CodeHash, same.CodeExpiresAt = want.ID, want.CreatedAt, want.ExpiresAt, want.CodeHash, want.CodeExpiresAt
+	if !reflect.DeepEqual(inUTC(&same), inUTC(want)) {
+		t.Fatalf("stored completed:\n%+v\nstored open, then completed:\n%+v", got, want)
+	}
+	must(t, s.AuthRequests().ConsumeCode(ctx, at.CodeHash))
+	wantErr(t, s.AuthRequests().ConsumeCode(ctx, at.CodeHash), storage.ErrCodeReused)
+
+	// Another browser's request is not stored for this one.
+	wrong := codeFor()
+	wrong.BrowserHash = storage.HashSecret("other browser")
+	wantErr(t, s.AuthRequests().CreateCompleted(ctx, request(), completion, wrong), storage.ErrNotFound)
+	_, err = s.AuthRequests().ByCode(ctx, wrong.CodeHash)
+	wantErr(t, err, storage.ErrNotFound)
+}
+
+// inUTC is a copy of a with its times in UTC, as it is written: a driver may
+// read them back in the local zone.
+func inUTC(a *storage.AuthRequest) storage.AuthRequest {
+	c := *a
+	c.CreatedAt, c.ExpiresAt = c.CreatedAt.UTC(), c.ExpiresAt.UTC()
+	for _, t := range []**time.Time{&c.AuthTime, &c.CodeExpiresAt, &c.CodeUsedAt} {
+		if *t != nil {
+			u := (*t).UTC()
+			*t = &u
+		}
+	}
+	return c
+}
+
 func testCompleteWithCode(t *testing.T, s *storage.Store) {
 	ctx := context.Background()
 	browser := storage.HashSecret("browser")
