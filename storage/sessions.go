@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"github.com/gatehouse-id/gatehouse/mfa"
 )
 
 // Session is a browser session: who signed in on this browser and which
@@ -71,12 +73,22 @@ func touchQueries(d Dialect) (alone, withUser string) {
 	live := `SELECT ` + sessionColumns + ` FROM sessions WHERE ` + liveSessionWhere
 	if d != Postgres {
 		// A SELECT, which the write gate lets through (writegate.go).
-		return live, withUserQuery(sessionColumns, "("+live+") h", "user_id", "")
+		return live, withUserAndQuery(sessionColumns, factorKindsColumn(d), "("+live+") h", "user_id", "")
 	}
 	columns := strings.Replace(sessionColumns, "last_seen_at",
 		"CASE WHEN last_seen_at < $4 THEN $1 ELSE last_seen_at END AS last_seen_at", 1)
 	with := `WITH visit AS (` + recordVisit + `), h AS (SELECT ` + columns + ` FROM sessions WHERE ` + liveSessionWhere + `) `
-	return with + `SELECT * FROM h`, with + withUserQuery(sessionColumns, "h", "user_id", "")
+	return with + `SELECT * FROM h`, with + withUserAndQuery(sessionColumns, factorKindsColumn(d), "h", "user_id", "")
+}
+
+// factorKindsColumn is the kinds of the confirmed factors of the user u,
+// comma-separated (NULL for none): what the sign-in policy needs of them.
+func factorKindsColumn(d Dialect) string {
+	agg := "group_concat(DISTINCT f.kind)"
+	if d == Postgres {
+		agg = "string_agg(DISTINCT f.kind, ',')"
+	}
+	return `(SELECT ` + agg + ` FROM factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL) AS factor_kinds`
 }
 
 // touchArgs are the arguments of recordVisit: the visit's time, the
@@ -119,25 +131,49 @@ func (r Sessions) recordVisitDue(ctx context.Context, s *Session, args []any) er
 	return nil
 }
 
-// TouchSession is Sessions.Touch with the session's user and their
-// memberships, which every sign-in page needs, in one statement (and, on
-// SQLite, the visit in a second when it is due). A session not live, or
-// whose user is gone, is ErrNotFound.
-func (s *Store) TouchSession(ctx context.Context, idHash []byte, idle time.Duration) (*Session, *User, []Membership, error) {
+// SignedIn is a live session with what every sign-in page needs of its
+// user: the user, their memberships and the kinds of their confirmed
+// factors (the factors themselves are read by the pages that prove one).
+type SignedIn struct {
+	Session     *Session
+	User        *User
+	Memberships []Membership
+	FactorKinds []mfa.FactorKind
+}
+
+// signedInRow is a row of touchWithUserQuery.
+type signedInRow struct {
+	withUserRow[Session]
+	FactorKinds *string `db:"factor_kinds"`
+}
+
+// TouchSession is Sessions.Touch with the session's user, their
+// memberships and their factors' kinds, in one statement (and, on SQLite,
+// the visit in a second when it is due). A session not live, or whose user
+// is gone, is ErrNotFound.
+func (s *Store) TouchSession(ctx context.Context, idHash []byte, idle time.Duration) (*SignedIn, error) {
 	args := touchArgs(idHash, idle)
-	var sess *Session
-	var u *User
-	var ms []Membership
+	var rows []signedInRow
 	var err error
 	if s.dialect == Postgres {
-		sess, u, ms, err = getWithUser[Session](ctx, s.q, touchWithUserPG, args...)
+		err = s.q.SelectContext(ctx, &rows, touchWithUserPG, args...)
 	} else {
-		sess, u, ms, err = getWithUser[Session](ctx, s.q, touchWithUserQuery, args[:3]...)
+		err = s.q.SelectContext(ctx, &rows, touchWithUserQuery, args[:3]...)
 	}
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, wrap(err, "touch session")
 	}
-	return sess, u, ms, s.Sessions().recordVisitDue(ctx, sess, args)
+	u, ms, err := userOfRows(len(rows), func(i int) *userMembershipRow { return &rows[i].userMembershipRow })
+	if err != nil {
+		return nil, err
+	}
+	in := &SignedIn{Session: &rows[0].Head, User: u, Memberships: ms}
+	if k := rows[0].FactorKinds; k != nil && *k != "" {
+		for _, kind := range strings.Split(*k, ",") {
+			in.FactorKinds = append(in.FactorKinds, mfa.FactorKind(kind))
+		}
+	}
+	return in, s.Sessions().recordVisitDue(ctx, in.Session, args)
 }
 
 // Replace moves a session to a new id (after each completed sign-in step)

@@ -106,7 +106,15 @@ type withUserRow[T any] struct {
 // picks, with the user its column subject names and their memberships: a
 // grant needs both, and one query reads them.
 func withUserQuery(columns, from, subject, where string) string {
-	q := `SELECT ` + prefixed("h", columns) + `, ` + userWithMembershipsColumns + `
+	return withUserAndQuery(columns, "", from, subject, where)
+}
+
+// withUserAndQuery is withUserQuery with the columns also of each row.
+func withUserAndQuery(columns, also, from, subject, where string) string {
+	if also != "" {
+		also = ", " + also
+	}
+	q := `SELECT ` + prefixed("h", columns) + `, ` + userWithMembershipsColumns + also + `
 		FROM ` + from + ` JOIN users u ON u.id = h.` + subject + ` ` + membershipsJoin
 	if where != "" {
 		q += ` WHERE ` + where

@@ -105,7 +105,7 @@ func (a *accountSession) removal(f *storage.Factor, what string) (last bool, ref
 func (a *accountSession) signInComplete(u *UI, now time.Time) bool {
 	// A requirement whose deadline is ahead does not keep the user from
 	// the settings, where it is met.
-	in := u.policyInput(mfa.Request{EnrollmentDeferred: true}, a.browserSession, a.factors, a.memberships, false)
+	in := u.policyInput(mfa.Request{EnrollmentDeferred: true}, a.browserSession, kindsOf(a.factors), a.memberships, false)
 	in.Now = now
 	return mfa.Decide(in).Next == mfa.Complete
 }

@@ -73,6 +73,10 @@ func (u *UI) secondFactorStep(w http.ResponseWriter, r *http.Request, id string,
 	if s == nil {
 		return nil
 	}
+	if err := u.loadFactors(r.Context(), s); err != nil {
+		u.serverError(w, r, "loading the user's factors failed", err)
+		return nil
+	}
 	switch d := s.decide(); {
 	case d.Next == mfa.NeedSecondFactor && (fits == nil || fits(s, d)):
 		return s

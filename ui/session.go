@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -14,6 +15,7 @@ type browserSession struct {
 	session     *storage.Session
 	user        *storage.User
 	memberships []storage.Membership // the user's organisations, read with the user
+	factorKinds []mfa.FactorKind     // the kinds of the user's confirmed factors, read with the user
 	grant       string               // the browser's enrollment grant, if any (see grantOf)
 }
 
@@ -36,14 +38,15 @@ func (u *UI) currentSession(ctx context.Context, r *http.Request) (*browserSessi
 	if hash == nil {
 		return nil, nil
 	}
-	s, user, memberships, err := u.store.TouchSession(ctx, hash, u.cfg.SessionIdle)
+	in, err := u.store.TouchSession(ctx, hash, u.cfg.SessionIdle)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &browserSession{hash: hash, session: s, user: user, memberships: memberships, grant: u.grantOf(r)}, nil
+	return &browserSession{hash: hash, session: in.Session, user: in.User, memberships: in.Memberships,
+		factorKinds: in.FactorKinds, grant: u.grantOf(r)}, nil
 }
 
 func (u *UI) setSessionCookie(w http.ResponseWriter, value string) {

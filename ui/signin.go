@@ -17,16 +17,18 @@ var errClientGone = errors.New("the request's client no longer exists")
 // signin is what the sign-in steps know about a request in progress.
 type signin struct {
 	client  *storage.Client
-	session *browserSession  // nil: no live session
-	factors []storage.Factor // the session user's confirmed second factors
+	session *browserSession // nil: no live session
+	// factors are the session user's confirmed second factors, read by the
+	// pages that prove one (loadFactors); the policy needs only their
+	// kinds, read with the session.
+	factors []storage.Factor
 	input   mfa.Input
 }
 
 // loadSignin gathers the policy's inputs for request a and the browser
-// session bs (nil for none): the client (from its cache) and, for a session
-// whose user may sign in, the user's confirmed factors, in one query, with
-// the organisations read with the session's user. A deleted client is
-// errClientGone.
+// session bs (nil for none): the client (from its cache) and what was read
+// with the session (the user, their organisations and their factors'
+// kinds). A deleted client is errClientGone.
 func (u *UI) loadSignin(ctx context.Context, a *storage.AuthRequest, bs *browserSession) (*signin, error) {
 	c, err := u.cfg.Clients.Get(ctx, a.ClientID)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -36,14 +38,12 @@ func (u *UI) loadSignin(ctx context.Context, a *storage.AuthRequest, bs *browser
 		return nil, err
 	}
 	s := &signin{client: c, session: bs}
+	var kinds []mfa.FactorKind
 	var memberships []storage.Membership
 	if bs != nil && !bs.user.Disabled {
-		if s.factors, err = u.store.Factors().Confirmed(ctx, bs.user.ID); err != nil {
-			return nil, err
-		}
-		memberships = bs.memberships
+		kinds, memberships = bs.factorKinds, bs.memberships
 	}
-	s.input = u.policyInput(policyRequest(a), bs, s.factors, memberships, c.RequireMFA)
+	s.input = u.policyInput(policyRequest(a), bs, kinds, memberships, c.RequireMFA)
 	s.input.Now = u.cfg.Now()
 	if s.input.Session.AwaitingEnrollment {
 		if s.input.Session.EnrollmentGranted, err = u.dir.EnrollmentGranted(ctx, bs.user.ID, bs.grant); err != nil {
@@ -56,12 +56,22 @@ func (u *UI) loadSignin(ctx context.Context, a *storage.AuthRequest, bs *browser
 	return s, nil
 }
 
+// loadFactors reads the session user's confirmed factors into s, for a
+// page that proves one.
+func (u *UI) loadFactors(ctx context.Context, s *signin) (err error) {
+	if s.session == nil || s.session.user.Disabled {
+		return nil
+	}
+	s.factors, err = u.store.Factors().Confirmed(ctx, s.session.user.ID)
+	return err
+}
+
 // policyInput is the one place the policy's inputs are put together: what
-// the request asked, the browser session and its user's factors and
-// organisations, and whether the client requires a second factor. The
-// user's default factor is the strongest kind they have: a security key
-// before the authenticator app.
-func (u *UI) policyInput(req mfa.Request, bs *browserSession, factors []storage.Factor, memberships []storage.Membership, clientRequiresMFA bool) mfa.Input {
+// the request asked, the browser session and the kinds of its user's
+// factors and their organisations, and whether the client requires a
+// second factor. The user's default factor is the strongest kind they
+// have: a security key before the authenticator app.
+func (u *UI) policyInput(req mfa.Request, bs *browserSession, kinds []mfa.FactorKind, memberships []storage.Membership, clientRequiresMFA bool) mfa.Input {
 	in := mfa.Input{
 		Request:           req,
 		Session:           policySession(bs),
@@ -71,11 +81,20 @@ func (u *UI) policyInput(req mfa.Request, bs *browserSession, factors []storage.
 		Now:               time.Now(),
 	}
 	for _, kind := range []mfa.FactorKind{mfa.FactorWebAuthn, mfa.FactorTOTP} {
-		if _, ok := factorOf(factors, kind); ok {
+		if slices.Contains(kinds, kind) {
 			in.Session.Factors = append(in.Session.Factors, kind)
 		}
 	}
 	return in
+}
+
+// kindsOf lists the kinds of fs.
+func kindsOf(fs []storage.Factor) []mfa.FactorKind {
+	kinds := make([]mfa.FactorKind, 0, len(fs))
+	for _, f := range fs {
+		kinds = append(kinds, f.Kind)
+	}
+	return kinds
 }
 
 // decide asks the policy what the sign-in needs next.

@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -461,17 +463,30 @@ func testTouchSession(t *testing.T, s *storage.Store) {
 		return live[0].LastSeenAt
 	}
 
-	sess, gotUser, gotMS, err := s.TouchSession(ctx, storage.HashSecret(value), idleFor)
+	in, err := s.TouchSession(ctx, storage.HashSecret(value), idleFor)
 	must(t, err)
+	sess, gotUser, gotMS := in.Session, in.User, in.Memberships
+	if len(in.FactorKinds) != 0 {
+		t.Fatalf("factor kinds %v of a user without factors", in.FactorKinds)
+	}
 	if sess.UserID != u.ID || !bytes.Equal(sess.IDHash, created.IDHash) || !sess.LastSeenAt.Equal(created.LastSeenAt) || !lastSeen().Equal(created.LastSeenAt) {
 		t.Fatalf("TouchSession = %+v just after %+v: a visit was recorded before it was due", sess, created)
 	}
 	if !reflect.DeepEqual(gotUser, wantUser) || !reflect.DeepEqual(gotMS, wantMS) || len(gotMS) != 2 {
 		t.Fatalf("user %+v with %+v, want %+v with %+v", gotUser, gotMS, wantUser, wantMS)
 	}
+	// The kinds of the confirmed factors come with the user; a pending one
+	// is not a factor yet.
+	app := pendingTOTP(t, s, u.ID)
+	pendingTOTP(t, s, u.ID)
+	must(t, s.Factors().Confirm(ctx, u.ID, app.ID, 1000, time.Now().Add(-time.Minute)))
 	time.Sleep(300 * time.Millisecond)
-	sess, _, _, err = s.TouchSession(ctx, storage.HashSecret(value), idleFor)
+	in, err = s.TouchSession(ctx, storage.HashSecret(value), idleFor)
 	must(t, err)
+	sess = in.Session
+	if !slices.Equal(in.FactorKinds, []mfa.FactorKind{mfa.FactorTOTP}) {
+		t.Fatalf("factor kinds %v, want [totp]", in.FactorKinds)
+	}
 	if !sess.LastSeenAt.After(created.LastSeenAt) || !lastSeen().Equal(sess.LastSeenAt) {
 		t.Fatalf("last seen %v (recorded %v) after a due visit, was %v", sess.LastSeenAt, lastSeen(), created.LastSeenAt)
 	}
@@ -488,13 +503,13 @@ func testTouchSession(t *testing.T, s *storage.Store) {
 	}
 
 	ended, _ := newSession(t, s, u.ID, -time.Second)
-	_, _, _, err = s.TouchSession(ctx, storage.HashSecret(ended), time.Hour)
+	_, err = s.TouchSession(ctx, storage.HashSecret(ended), time.Hour)
 	wantErr(t, err, storage.ErrNotFound)
 	idle, _ := newSession(t, s, u.ID, time.Hour)
 	time.Sleep(5 * time.Millisecond)
-	_, _, _, err = s.TouchSession(ctx, storage.HashSecret(idle), time.Millisecond)
+	_, err = s.TouchSession(ctx, storage.HashSecret(idle), time.Millisecond)
 	wantErr(t, err, storage.ErrNotFound)
-	_, _, _, err = s.TouchSession(ctx, storage.HashSecret("unknown"), time.Hour)
+	_, err = s.TouchSession(ctx, storage.HashSecret("unknown"), time.Hour)
 	wantErr(t, err, storage.ErrNotFound)
 }
 
