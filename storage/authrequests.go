@@ -104,14 +104,25 @@ func (r AuthRequests) Create(ctx context.Context, a *AuthRequest, maxPending int
 	if r.dialect == SQLite {
 		query = createAuthRequestSQLite
 	}
-	res, err := r.q.ExecContext(ctx, query, a.ID, a.ClientID, a.RedirectURI, a.Scopes, a.State, a.Nonce, a.ResponseMode, a.CodeChallenge,
-		a.CodeChallengeMethod, a.Prompt, a.MaxAge, a.LoginHint, a.HintSubject, a.ACRValues, a.Claims,
-		a.CreatedAt, a.ExpiresAt.UTC().Truncate(time.Microsecond), a.BrowserHash, a.ClientNetwork, maxPending)
+	res, err := r.q.ExecContext(ctx, query, append(requestArgs(a, a.ID, a.CreatedAt, a.ExpiresAt.UTC().Truncate(time.Microsecond)), maxPending)...)
 	err = expectOne(res, err, "create auth request")
 	if errors.Is(err, ErrNotFound) {
 		return ErrTooManyPending
 	}
 	return err
+}
+
+// requestColumns are what a request is stored with when it arrives, in the
+// order of requestArgs.
+const requestColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_mode, code_challenge,
+	code_challenge_method, prompt, max_age, login_hint, hint_subject, acr_values, claims, created_at, expires_at,
+	browser_hash, client_network`
+
+// requestArgs are a's values of requestColumns, with its id and times.
+func requestArgs(a *AuthRequest, id string, created, expires time.Time) []any {
+	return []any{id, a.ClientID, a.RedirectURI, a.Scopes, a.State, a.Nonce, a.ResponseMode, a.CodeChallenge,
+		a.CodeChallengeMethod, a.Prompt, a.MaxAge, a.LoginHint, a.HintSubject, a.ACRValues, a.Claims,
+		created, expires, a.BrowserHash, a.ClientNetwork}
 }
 
 // The INSERT of a request, unless its network has $20 open ones already,
@@ -126,9 +137,7 @@ var (
 )
 
 func createAuthRequestQuery(indexedBy string) string {
-	return `INSERT INTO auth_requests (id, client_id, redirect_uri, scopes, state, nonce,
-	response_mode, code_challenge, code_challenge_method, prompt, max_age, login_hint, hint_subject, acr_values,
-	claims, created_at, expires_at, browser_hash, client_network)
+	return `INSERT INTO auth_requests (` + requestColumns + `)
 	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19
 	WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM auth_requests ` + indexedBy + ` WHERE client_network = $19
 		AND expires_at > $16 AND code_hash IS NULL AND error_code = '' LIMIT $20) pending) < $20`
@@ -249,16 +258,12 @@ func (r AuthRequests) CreateCompleted(ctx context.Context, a *AuthRequest, c Com
 		created = now()
 	}
 	authTime, codeExpires := c.AuthTime.UTC().Truncate(time.Microsecond), code.ExpiresAt.UTC().Truncate(time.Microsecond)
-	_, err := r.q.ExecContext(ctx, `INSERT INTO auth_requests (id, client_id, redirect_uri, scopes, state, nonce,
-		response_mode, code_challenge, code_challenge_method, prompt, max_age, login_hint, hint_subject, acr_values,
-		claims, created_at, expires_at, browser_hash, client_network,
+	_, err := r.q.ExecContext(ctx, `INSERT INTO auth_requests (`+requestColumns+`,
 		subject, session_hash, auth_time, amr, acr, done, code_hash, code_expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
 			$20, $21, $22, $23, $24, TRUE, $25, $26)`,
-		id, a.ClientID, a.RedirectURI, a.Scopes, a.State, a.Nonce, a.ResponseMode, a.CodeChallenge,
-		a.CodeChallengeMethod, a.Prompt, a.MaxAge, a.LoginHint, a.HintSubject, a.ACRValues, a.Claims,
-		created, expires, a.BrowserHash, a.ClientNetwork,
-		c.Subject, c.SessionHash, authTime, StringList(c.AMR), c.ACR, code.CodeHash, codeExpires)
+		append(requestArgs(a, id, created, expires),
+			c.Subject, c.SessionHash, authTime, StringList(c.AMR), c.ACR, code.CodeHash, codeExpires)...)
 	if err != nil {
 		return wrap(err, "create completed auth request")
 	}

@@ -91,11 +91,32 @@ func factorKindsColumn(d Dialect) string {
 	return `(SELECT ` + agg + ` FROM factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL) AS factor_kinds`
 }
 
-// touchArgs are the arguments of recordVisit: the visit's time, the
-// session, the idle cutoff and the time before which a visit is due.
-func touchArgs(idHash []byte, idle time.Duration) []any {
+// visit is a visit to the session idHash at at, as the touch queries
+// take it: $1 at, $2 idHash, $3 the idle cutoff, $4 the time before which
+// the recorded visit is due again.
+type visit struct {
+	at, cutoff, dueBefore time.Time
+	idHash                []byte
+}
+
+func newVisit(idHash []byte, idle time.Duration) visit {
 	t := now()
-	return []any{t, idHash, t.Add(-idle), t.Add(-touchEvery(idle))}
+	return visit{at: t, cutoff: t.Add(-idle), dueBefore: t.Add(-touchEvery(idle)), idHash: idHash}
+}
+
+func (v visit) args() []any { return []any{v.at, v.idHash, v.cutoff, v.dueBefore} }
+
+// read is the query that reads the live session on d, with its user or
+// alone, and its arguments: SQLite's takes only the first three.
+func (v visit) read(d Dialect, withUser bool) (string, []any) {
+	alone, joined, args := touchQuery, touchWithUserQuery, v.args()[:3]
+	if d == Postgres {
+		alone, joined, args = touchQueryPG, touchWithUserPG, v.args()
+	}
+	if withUser {
+		return joined, args
+	}
+	return alone, args
 }
 
 // Touch returns the live session with this digest and records the visit
@@ -103,31 +124,26 @@ func touchArgs(idHash []byte, idle time.Duration) []any {
 // absolute end and was last seen within idle. Anything else is
 // ErrNotFound.
 func (r Sessions) Touch(ctx context.Context, idHash []byte, idle time.Duration) (*Session, error) {
-	args := touchArgs(idHash, idle)
+	v := newVisit(idHash, idle)
+	query, args := v.read(r.dialect, false)
 	var s Session
-	var err error
-	if r.dialect == Postgres {
-		err = r.q.GetContext(ctx, &s, touchQueryPG, args...)
-	} else {
-		err = r.q.GetContext(ctx, &s, touchQuery, args[:3]...)
-	}
-	if err != nil {
+	if err := r.q.GetContext(ctx, &s, query, args...); err != nil {
 		return nil, wrap(err, "touch session")
 	}
-	return &s, r.recordVisitDue(ctx, &s, args)
+	return &s, r.recordVisitDue(ctx, &s, v)
 }
 
-// recordVisitDue records the visit of s on SQLite, when it is due; on
+// recordVisitDue records the visit v of s on SQLite, when it is due; on
 // PostgreSQL the query that read s has.
-func (r Sessions) recordVisitDue(ctx context.Context, s *Session, args []any) error {
-	if r.dialect == Postgres || !s.LastSeenAt.Before(args[3].(time.Time)) {
+func (r Sessions) recordVisitDue(ctx context.Context, s *Session, v visit) error {
+	if r.dialect == Postgres || !s.LastSeenAt.Before(v.dueBefore) {
 		return nil
 	}
-	res, err := r.q.ExecContext(ctx, recordVisit, args...)
+	res, err := r.q.ExecContext(ctx, recordVisit, v.args()...)
 	if err := expectOne(res, err, "touch session"); err != nil {
 		return err
 	}
-	s.LastSeenAt = args[0].(time.Time)
+	s.LastSeenAt = v.at
 	return nil
 }
 
@@ -152,15 +168,10 @@ type signedInRow struct {
 // the visit in a second when it is due). A session not live, or whose user
 // is gone, is ErrNotFound.
 func (s *Store) TouchSession(ctx context.Context, idHash []byte, idle time.Duration) (*SignedIn, error) {
-	args := touchArgs(idHash, idle)
+	v := newVisit(idHash, idle)
+	query, args := v.read(s.dialect, true)
 	var rows []signedInRow
-	var err error
-	if s.dialect == Postgres {
-		err = s.q.SelectContext(ctx, &rows, touchWithUserPG, args...)
-	} else {
-		err = s.q.SelectContext(ctx, &rows, touchWithUserQuery, args[:3]...)
-	}
-	if err != nil {
+	if err := s.q.SelectContext(ctx, &rows, query, args...); err != nil {
 		return nil, wrap(err, "touch session")
 	}
 	u, ms, err := userOfRows(len(rows), func(i int) *userMembershipRow { return &rows[i].userMembershipRow })
@@ -173,7 +184,7 @@ func (s *Store) TouchSession(ctx context.Context, idHash []byte, idle time.Durat
 			in.FactorKinds = append(in.FactorKinds, mfa.FactorKind(kind))
 		}
 	}
-	return in, s.Sessions().recordVisitDue(ctx, in.Session, args)
+	return in, s.Sessions().recordVisitDue(ctx, in.Session, v)
 }
 
 // Replace moves a session to a new id (after each completed sign-in step)
